@@ -1,0 +1,31 @@
+//! `GET /api/v1/metrics`: the seed's fields, with real figures.
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::json;
+
+use super::health::now_rfc3339;
+use super::AppState;
+
+pub async fn json(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let snapshot = state.producers.metrics().snapshot();
+    Json(json!({
+        "producer": "Kafka Producer Service",
+        "timestamp": now_rfc3339(),
+        "uptimeSeconds": snapshot.uptime_seconds,
+        "modes": [
+            {"name": "plain", "description": "Fast but less reliable", "acks": "leader"},
+            {"name": "idempotent", "description": "Reliable but slightly slower", "acks": "all"},
+        ],
+        "sendTypes": [
+            {"name": "sync", "description": "Blocking, guaranteed delivery"},
+            {"name": "async", "description": "Non-blocking, high throughput"},
+        ],
+        "records": snapshot.totals,
+        "perMode": snapshot.per_mode,
+        "failuresByClass": snapshot.failures_by_class,
+        "rejectedRequests": snapshot.rejected_requests,
+        "queueDepth": state.producers.queued(),
+        "kafkaReachable": !state.producers.is_unreachable(),
+    }))
+}

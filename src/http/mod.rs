@@ -1,0 +1,68 @@
+//! The HTTP API: one router for the server, Lambda and the tests.
+//!
+//! Knows Kafka only through [`Producers`] and [`OutgoingRecord`](crate::kafka::OutgoingRecord).
+
+mod health;
+mod metrics;
+pub mod problem;
+mod send;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::kafka::Producers;
+use crate::settings::{Environment, RuntimeKind};
+use problem::ApiError;
+
+/// How the service runs, shown by `/api/v1/status`.
+#[derive(Debug, Clone)]
+pub struct ServiceInfo {
+    pub runtime: RuntimeKind,
+    pub environment: Environment,
+    /// The in-process mock cluster is in use: records live in memory only.
+    pub embedded: bool,
+    pub bootstrap_servers: String,
+}
+
+/// What every handler shares. Cloning is cheap (`Arc`s inside).
+#[derive(Clone)]
+pub struct AppState {
+    pub producers: Producers,
+    pub info: Arc<ServiceInfo>,
+    pub readiness_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    /// Counts a request refused before any producer saw it.
+    fn count_rejection<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if result.is_err() {
+            self.producers.metrics().record_rejected_request();
+        }
+        result
+    }
+}
+
+/// The router: every endpoint, the error answers for unknown routes and methods, the body limit.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.max_body_bytes;
+    Router::new()
+        .route("/api/v1/send", post(send::send))
+        .route("/api/v1/test/{mode}", post(send::shortcut))
+        .route("/health", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/api/v1/status", get(health::status))
+        .route("/api/v1/metrics", get(metrics::json))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .with_state(state)
+}

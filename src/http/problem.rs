@@ -1,0 +1,315 @@
+//! The one error type of the HTTP API and its `application/problem+json` (RFC 9457) answer.
+//!
+//! Every HTTP status the service answers with on failure is decided here, from the request's
+//! fault or from the Kafka error class. Client faults carry their reason; server faults are
+//! logged once and answered without internals.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::kafka::{ErrorClass, SendError};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request cannot be understood: malformed JSON, wrong types, invalid values.
+    BadRequest {
+        kind: &'static str,
+        detail: String,
+        /// The offending property (`topic`, `headers.x`…), when one is to blame.
+        field: Option<String>,
+    },
+    /// The body is over the configured limit.
+    BodyTooLarge { limit: usize },
+    /// No route at this path.
+    NotFound { path: String },
+    /// A route exists at this path, not for this method.
+    MethodNotAllowed,
+    /// Kafka refused or could not take the record.
+    Send(SendError),
+    /// Something inside the service failed; the detail is logged, not shown.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            kind,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_field(
+        kind: &'static str,
+        field: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError::BadRequest {
+            kind,
+            detail: detail.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// True when the caller is to blame (4xx), false for the service's or Kafka's side.
+    pub fn is_client_fault(&self) -> bool {
+        self.problem().status < 500
+    }
+
+    fn problem(&self) -> Problem {
+        match self {
+            ApiError::BadRequest {
+                kind,
+                detail,
+                field,
+            } => Problem {
+                field: field.clone(),
+                ..Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    kind,
+                    title_of(kind),
+                    detail.clone(),
+                )
+            },
+            ApiError::BodyTooLarge { limit } => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Request body too large",
+                format!("the request body is over the limit of {limit} bytes"),
+            ),
+            ApiError::NotFound { path } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "route-not-found",
+                "No such endpoint",
+                format!("nothing is served at {path}; see /api/v1/status for the API"),
+            ),
+            ApiError::MethodNotAllowed => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this endpoint does not accept that HTTP method".into(),
+            ),
+            ApiError::Send(error) => send_problem(error),
+            ApiError::Internal(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal error",
+                "the service failed to handle the request; it has been logged".into(),
+            ),
+        }
+    }
+}
+
+fn title_of(kind: &str) -> &'static str {
+    match kind {
+        "malformed-json" => "Malformed JSON",
+        "invalid-topic" => "Invalid topic name",
+        "invalid-header" => "Invalid record header",
+        "missing-body" => "Request body required",
+        _ => "Invalid request",
+    }
+}
+
+/// The status for each Kafka error class: the only such mapping in the service.
+fn send_problem(error: &SendError) -> Problem {
+    let (status, kind, title) = match error.class {
+        ErrorClass::Backpressure => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "producer-queue-full",
+            "Producer queue is full",
+        ),
+        ErrorClass::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "kafka-unavailable",
+            "Kafka is unavailable",
+        ),
+        ErrorClass::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "delivery-timeout",
+            "Delivery not confirmed in time",
+        ),
+        ErrorClass::TopicNotFound => (StatusCode::NOT_FOUND, "topic-not-found", "Topic not found"),
+        ErrorClass::PartitionNotFound => (
+            StatusCode::NOT_FOUND,
+            "partition-not-found",
+            "Partition not found",
+        ),
+        ErrorClass::RecordTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "record-too-large",
+            "Record too large",
+        ),
+        ErrorClass::InvalidRecord => (
+            StatusCode::BAD_REQUEST,
+            "invalid-record",
+            "Record refused by Kafka",
+        ),
+        ErrorClass::NotAuthorized => (
+            StatusCode::FORBIDDEN,
+            "kafka-not-authorized",
+            "Not authorized by Kafka",
+        ),
+        ErrorClass::Fatal => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "producer-failed",
+            "Producer failed",
+        ),
+    };
+    let mut problem = Problem::new(status, kind, title, error.message.clone());
+    problem.kafka_error = error.code.map(|c| format!("{c:?}"));
+    problem.kafka_error_code = error.numeric_code();
+    problem.retryable = Some(matches!(
+        error.class,
+        ErrorClass::Backpressure | ErrorClass::Unavailable | ErrorClass::Timeout
+    ));
+    problem
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka_error_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, title: &'static str, detail: String) -> Self {
+        Problem {
+            type_uri: format!("urn:kafka-producer:problem:{kind}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            field: None,
+            kafka_error: None,
+            kafka_error_code: None,
+            retryable: None,
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(detail, "internal error"),
+            ApiError::Send(error) if problem.status >= 500 => {
+                tracing::warn!(class = error.class.as_str(), error = %error.message, "send failed")
+            }
+            _ => {}
+        }
+        problem.into_response()
+    }
+}
+
+impl From<SendError> for ApiError {
+    fn from(error: SendError) -> Self {
+        ApiError::Send(error)
+    }
+}
+
+/// Router fallback: unknown paths answer a problem, not an empty 404.
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound {
+        path: uri.path().to_owned(),
+    }
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// A handler that panicked answers a problem; the panic text is logged, never shown.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::error::RDKafkaErrorCode;
+
+    fn status_of(class: ErrorClass) -> u16 {
+        ApiError::Send(SendError {
+            class,
+            code: Some(RDKafkaErrorCode::Fail),
+            message: String::new(),
+        })
+        .problem()
+        .status
+    }
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        assert_eq!(status_of(ErrorClass::Backpressure), 503);
+        assert_eq!(status_of(ErrorClass::Unavailable), 503);
+        assert_eq!(status_of(ErrorClass::Timeout), 504);
+        assert_eq!(status_of(ErrorClass::TopicNotFound), 404);
+        assert_eq!(status_of(ErrorClass::PartitionNotFound), 404);
+        assert_eq!(status_of(ErrorClass::RecordTooLarge), 413);
+        assert_eq!(status_of(ErrorClass::InvalidRecord), 400);
+        assert_eq!(status_of(ErrorClass::NotAuthorized), 403);
+        assert_eq!(status_of(ErrorClass::Fatal), 500);
+        assert_eq!(ApiError::BodyTooLarge { limit: 1 }.problem().status, 413);
+    }
+
+    #[test]
+    fn unavailable_answers_carry_retry_after_and_the_problem_type() {
+        let response =
+            ApiError::Send(SendError::new(ErrorClass::Unavailable, "down")).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            PROBLEM_CONTENT_TYPE
+        );
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_detail() {
+        let problem = ApiError::Internal("sasl.password=hunter2".into()).problem();
+        assert!(!problem.detail.contains("hunter2"));
+    }
+}

@@ -1,0 +1,301 @@
+//! `POST /api/v1/send` and the seed's four `POST /api/v1/test/*` shortcuts.
+//!
+//! Bodies are JSON whatever the `Content-Type` says (the seed's curl lines send JSON, and
+//! `curl -d` labels it form data). Property names are matched case-insensitively, as ASP.NET
+//! does; unknown properties are ignored, wrong types are refused with the property named.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::problem::ApiError;
+use super::AppState;
+use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode, TopicName, RESERVED_HEADERS};
+
+/// The seed's defaults.
+const DEFAULT_TOPIC: &str = "test-topic";
+
+/// `POST /api/v1/send`, as the caller wrote it (keys lower-cased).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct SendBody {
+    topic: Option<String>,
+    key: Option<String>,
+    message: Option<String>,
+    isidempotent: Option<bool>,
+    isasync: Option<bool>,
+    headers: Option<BTreeMap<String, String>>,
+    partition: Option<i32>,
+}
+
+/// The shortcuts take only these; the route decides the modes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct ShortcutBody {
+    topic: Option<String>,
+    key: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendResponse {
+    pub success: bool,
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub offset: Option<i64>,
+    pub key: String,
+    pub mode: &'static str,
+    pub send_mode: &'static str,
+    /// `acknowledged` (the broker has it) or `queued` (it will be sent; see the metrics).
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShortcutResponse {
+    /// `plain-sync`, `idempotent-sync`, `plain-async` or `idempotent-async`.
+    pub mode: String,
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub offset: Option<i64>,
+    pub key: String,
+    pub status: &'static str,
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
+    let parsed = body_object(body, state.max_body_bytes).and_then(|object| {
+        let object = object.ok_or_else(|| {
+            ApiError::bad_request(
+                "missing-body",
+                "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
+            )
+        })?;
+        let body: SendBody = from_object(object)?;
+        let mode = if body.isidempotent.unwrap_or(true) {
+            ProducerMode::Idempotent
+        } else {
+            ProducerMode::Plain
+        };
+        let send = if body.isasync.unwrap_or(false) {
+            SendMode::Async
+        } else {
+            SendMode::Sync
+        };
+        let record = record_from(
+            body.topic,
+            body.key,
+            body.message,
+            body.headers.unwrap_or_default(),
+            body.partition,
+        )?;
+        Ok((record, mode, send))
+    });
+    let (record, mode, send) = state.count_rejection(parsed)?;
+    let outcome = state.producers.send(&record, mode, send).await?;
+    let (status, partition, offset, label) = answer(outcome);
+    Ok((
+        status,
+        Json(SendResponse {
+            success: true,
+            topic: record.topic.to_string(),
+            partition,
+            offset,
+            key: record.key,
+            mode: mode.as_str(),
+            send_mode: send.as_str(),
+            status: label,
+        }),
+    ))
+}
+
+/// `POST /api/v1/test/{plain|idempotent|plain-async|idempotent-async}`.
+pub async fn shortcut(
+    State(state): State<AppState>,
+    Path(route): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ShortcutResponse>), ApiError> {
+    let (mode, send) = match route.as_str() {
+        "plain" => (ProducerMode::Plain, SendMode::Sync),
+        "idempotent" => (ProducerMode::Idempotent, SendMode::Sync),
+        "plain-async" => (ProducerMode::Plain, SendMode::Async),
+        "idempotent-async" => (ProducerMode::Idempotent, SendMode::Async),
+        _ => {
+            return Err(ApiError::NotFound {
+                path: format!("/api/v1/test/{route}"),
+            })
+        }
+    };
+    let parsed = shortcut_fields(body, query.as_deref(), state.max_body_bytes)
+        .and_then(|b| record_from(b.topic, b.key, b.message, BTreeMap::new(), None));
+    let record = state.count_rejection(parsed)?;
+    let outcome = state.producers.send(&record, mode, send).await?;
+    let (status, partition, offset, label) = answer(outcome);
+    Ok((
+        status,
+        Json(ShortcutResponse {
+            mode: format!("{}-{}", mode.as_str(), send.as_str()),
+            topic: record.topic.to_string(),
+            partition,
+            offset,
+            key: record.key,
+            status: label,
+        }),
+    ))
+}
+
+/// 200 with the position once acknowledged; 202 while only queued.
+fn answer(outcome: Outcome) -> (StatusCode, Option<i32>, Option<i64>, &'static str) {
+    match outcome {
+        Outcome::Acknowledged(d) => (
+            StatusCode::OK,
+            Some(d.partition),
+            Some(d.offset),
+            "acknowledged",
+        ),
+        Outcome::Queued => (StatusCode::ACCEPTED, None, None, "queued"),
+    }
+}
+
+/// The shortcut's fields: the JSON body's, with query parameters filling what it lacks.
+fn shortcut_fields(
+    body: Result<Bytes, BytesRejection>,
+    query: Option<&str>,
+    limit: usize,
+) -> Result<ShortcutBody, ApiError> {
+    let mut object = Map::new();
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|e| ApiError::bad_request("invalid-query", format!("query string: {e}")))?;
+        for (name, value) in pairs {
+            insert_unique(&mut object, &name, Value::String(value))?;
+        }
+    }
+    let from_body = body_object(body, limit)?;
+    if from_body.is_none() && object.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing-body",
+            "give topic, key and message as a JSON body or as query parameters",
+        ));
+    }
+    for (name, value) in from_body.unwrap_or_default() {
+        object.insert(name, value);
+    }
+    from_object(object)
+}
+
+/// Reads the body as a JSON object with lower-cased property names; `None` for an empty body.
+fn body_object(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Option<Map<String, Value>>, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::BodyTooLarge { limit }
+        } else {
+            ApiError::bad_request("unreadable-body", rejection.body_text())
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request("malformed-json", format!("the body is not valid JSON: {e}"))
+    })?;
+    let Value::Object(raw) = value else {
+        return Err(ApiError::bad_request(
+            "malformed-json",
+            "the body must be a JSON object",
+        ));
+    };
+    let mut object = Map::new();
+    for (name, value) in raw {
+        insert_unique(&mut object, &name, value)?;
+    }
+    Ok(Some(object))
+}
+
+/// Property names are case-insensitive, so `Topic` and `topic` together are ambiguous.
+fn insert_unique(
+    object: &mut Map<String, Value>,
+    name: &str,
+    value: Value,
+) -> Result<(), ApiError> {
+    let lower = name.to_ascii_lowercase();
+    if object.contains_key(&lower) {
+        return Err(ApiError::bad_field(
+            "duplicate-property",
+            name,
+            format!("property {name:?} is given twice (names are case-insensitive)"),
+        ));
+    }
+    object.insert(lower, value);
+    Ok(())
+}
+
+fn from_object<T: for<'de> Deserialize<'de>>(object: Map<String, Value>) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::bad_field(
+            "invalid-property",
+            field.clone(),
+            format!("property {field}: {}", e.inner()),
+        )
+    })
+}
+
+fn record_from(
+    topic: Option<String>,
+    key: Option<String>,
+    message: Option<String>,
+    headers: BTreeMap<String, String>,
+    partition: Option<i32>,
+) -> Result<OutgoingRecord, ApiError> {
+    let topic = topic.unwrap_or_else(|| DEFAULT_TOPIC.to_owned());
+    let topic = TopicName::parse(&topic)
+        .map_err(|e| ApiError::bad_field("invalid-topic", "topic", e.to_string()))?;
+    if let Some(p) = partition.filter(|p| *p < 0) {
+        return Err(ApiError::bad_field(
+            "invalid-property",
+            "partition",
+            format!("partition {p} is negative"),
+        ));
+    }
+    let mut record_headers = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        if name.is_empty() {
+            return Err(ApiError::bad_field(
+                "invalid-header",
+                "headers",
+                "a header name is empty",
+            ));
+        }
+        if RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&name))
+        {
+            return Err(ApiError::bad_field(
+                "invalid-header",
+                format!("headers.{name}"),
+                format!("header {name:?} is set by the service on every record"),
+            ));
+        }
+        record_headers.push((name, value.into_bytes()));
+    }
+    Ok(OutgoingRecord {
+        topic,
+        key: key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        value: message.unwrap_or_default().into_bytes(),
+        headers: record_headers,
+        partition,
+    })
+}

@@ -1,0 +1,114 @@
+//! The in-process Kafka (librdkafka's mock cluster) for a run with nothing configured.
+//!
+//! The mock cluster is not `Send`, so it lives on a thread of its own from creation to drop;
+//! the rest of the service only sees its bootstrap address. It keeps records in memory: it is
+//! for trying the service, never for data that matters.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use rdkafka::mocking::MockCluster;
+
+/// Said at start-up and in `/api/v1/status` whenever the embedded cluster is in use.
+pub const WARNING: &str = "EMBEDDED KAFKA: no KAFKA_BOOTSTRAP_SERVERS is set, so records go to an in-memory \
+     cluster inside this process and are lost when it stops. Set KAFKA_BOOTSTRAP_SERVERS to use a real cluster.";
+
+/// A running in-process cluster; dropping it stops the cluster.
+pub struct EmbeddedKafka {
+    bootstrap_servers: String,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EmbeddedKafka {
+    /// Starts a cluster of `brokers` brokers and waits until it listens.
+    pub fn start(brokers: i32) -> Result<Self, String> {
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<String, String>>();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("embedded-kafka".into())
+            .spawn(move || match MockCluster::new(brokers) {
+                Ok(cluster) => {
+                    let _ = ready_tx.send(Ok(cluster.bootstrap_servers()));
+                    // Blocks until the handle is dropped (the sender closes).
+                    let _ = stop_rx.recv();
+                    drop(cluster);
+                }
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error.to_string()));
+                }
+            })
+            .map_err(|e| format!("could not start the embedded Kafka thread: {e}"))?;
+        let bootstrap_servers = ready_rx
+            .recv()
+            .map_err(|_| "the embedded Kafka thread ended before starting".to_owned())??;
+        Ok(EmbeddedKafka {
+            bootstrap_servers,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap_servers
+    }
+}
+
+impl Drop for EmbeddedKafka {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::{
+        Outcome, OutgoingRecord, ProducerMode, ProducerOptions, Producers, SendMode, TopicName,
+    };
+    use crate::metrics::Metrics;
+    use crate::settings::KafkaOverrides;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Fast check of the whole send path on the mock cluster; the real broker tests live in
+    /// `tests/api`.
+    #[tokio::test]
+    async fn both_producers_get_real_offsets_from_the_embedded_cluster() {
+        let cluster = EmbeddedKafka::start(1).unwrap();
+        assert!(!cluster.bootstrap_servers().is_empty());
+        let producers = Producers::build(
+            ProducerOptions {
+                bootstrap_servers: cluster.bootstrap_servers(),
+                overrides: &KafkaOverrides::default(),
+                enqueue_timeout: Duration::from_millis(100),
+                await_async_delivery: false,
+            },
+            Arc::new(Metrics::new()),
+        )
+        .unwrap();
+        let record = OutgoingRecord {
+            topic: TopicName::parse("embedded-test").unwrap(),
+            key: "k".into(),
+            value: b"v".to_vec(),
+            headers: vec![],
+            partition: Some(0),
+        };
+        let mut offsets = Vec::new();
+        for mode in ProducerMode::ALL {
+            for _ in 0..2 {
+                match producers.send(&record, mode, SendMode::Sync).await.unwrap() {
+                    Outcome::Acknowledged(d) => offsets.push((d.partition, d.offset)),
+                    Outcome::Queued => panic!("sync send must be acknowledged"),
+                }
+            }
+        }
+        assert_eq!(offsets, vec![(0, 0), (0, 1), (0, 2), (0, 3)]);
+        assert_eq!(producers.probe(Duration::from_secs(2)).await.unwrap(), 1);
+        assert_eq!(producers.metrics().snapshot().totals.delivered, 4);
+        assert_eq!(producers.flush(Duration::from_secs(2)).await, 0);
+    }
+}

@@ -1,0 +1,582 @@
+//! The two producers every request shares, and how a record is sent through them.
+//!
+//! `Producers` is built once at start-up (or in Lambda's init phase) and cloned into the HTTP
+//! state; cloning is an `Arc` bump. This module knows nothing of HTTP: it takes an
+//! [`OutgoingRecord`] and answers with a [`Delivered`] position or a classified [`SendError`].
+
+mod delivery;
+pub mod embedded;
+mod record;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+
+pub use delivery::{Delivered, ErrorClass, SendError};
+pub use record::{
+    InvalidTopicName, OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE,
+    HEADER_SEND_MODE, HEADER_TIMESTAMP, RESERVED_HEADERS,
+};
+
+use crate::metrics::Metrics;
+use crate::settings::{is_secret_property, KafkaOverrides};
+
+/// Settings every producer gets before the mode's own and the environment's.
+const SERVICE_DEFAULTS: &[(&str, &str)] = &[
+    // librdkafka waits 30 s by default before calling a topic missing, far beyond any
+    // `message.timeout.ms` here: a send to a topic that does not exist would time out (504)
+    // instead of answering 404. Two seconds still leaves an auto-created topic time to appear.
+    ("topic.metadata.propagation.max.ms", "2000"),
+];
+
+/// The seed's plain producer: leader acknowledgement, no idempotence.
+const PLAIN_DEFAULTS: &[(&str, &str)] = &[
+    ("client.id", "kafka-producer-plain"),
+    ("acks", "1"),
+    ("enable.idempotence", "false"),
+    ("message.send.max.retries", "2"),
+    ("retry.backoff.ms", "500"),
+    ("message.timeout.ms", "3000"),
+];
+
+/// The seed's idempotent producer: all in-sync replicas, idempotence, at most 5 in flight.
+const IDEMPOTENT_DEFAULTS: &[(&str, &str)] = &[
+    ("client.id", "kafka-producer-idempotent"),
+    ("acks", "all"),
+    ("enable.idempotence", "true"),
+    ("message.send.max.retries", "3"),
+    ("retry.backoff.ms", "1000"),
+    ("message.timeout.ms", "5000"),
+    ("max.in.flight", "5"),
+];
+
+/// How long past `message.timeout.ms` a sync request waits for librdkafka's own verdict before
+/// answering 504 by itself. librdkafka reports every record by then; this only bounds a bug.
+const DELIVERY_GUARD_MARGIN: Duration = Duration::from_secs(2);
+
+/// A property value in a configuration summary: secrets are never shown.
+fn shown(name: &str, value: &str) -> String {
+    if is_secret_property(name) {
+        "[redacted]".to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// What the service knows about reaching the cluster, fed by librdkafka's error callback and by
+/// metadata probes.
+#[derive(Debug, Default)]
+pub struct BrokerHealth {
+    /// librdkafka said every broker connection is down, and no probe has succeeded since.
+    all_down: AtomicBool,
+    /// One probe at a time; the last one's time and result, shared by requests that arrive
+    /// while the cluster is down so that a flood does not become a flood of probes.
+    last_probe: tokio::sync::Mutex<Option<(Instant, bool)>>,
+}
+
+impl BrokerHealth {
+    pub fn is_down(&self) -> bool {
+        self.all_down.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, reachable: bool) {
+        self.all_down.store(!reachable, Ordering::Relaxed);
+    }
+}
+
+/// The context of both producers: forwards librdkafka's global errors to the logs and to
+/// [`BrokerHealth`].
+pub struct ProducerContext {
+    mode: ProducerMode,
+    health: Arc<BrokerHealth>,
+}
+
+impl ClientContext for ProducerContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.health.set(false);
+        }
+        tracing::warn!(producer = self.mode.as_str(), error = %error, reason, "kafka client error");
+    }
+}
+
+type KafkaProducer = FutureProducer<ProducerContext>;
+
+struct ModeProducer {
+    producer: KafkaProducer,
+    /// The mode's `message.timeout.ms` plus a margin: the longest a sync request waits.
+    delivery_guard: Duration,
+    /// The effective settings, secrets redacted, for `/api/v1/status` and the start-up log.
+    summary: BTreeMap<String, String>,
+}
+
+struct Inner {
+    plain: ModeProducer,
+    idempotent: ModeProducer,
+    health: Arc<BrokerHealth>,
+    metrics: Arc<Metrics>,
+    enqueue_timeout: Duration,
+    /// Async sends wait for their delivery report before returning (Lambda: the environment may
+    /// be frozen as soon as the response is sent, so nothing may stay queued).
+    await_async_delivery: bool,
+}
+
+/// The plain and idempotent producers, shared by every request.
+#[derive(Clone)]
+pub struct Producers {
+    inner: Arc<Inner>,
+}
+
+/// How a send ended from the caller's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The broker acknowledged the record.
+    Acknowledged(Delivered),
+    /// The record is queued in the producer; its outcome will be counted and logged.
+    Queued,
+}
+
+/// A producer could not be built; names the setting to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    pub setting: String,
+    pub reason: String,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting {}: {}", self.setting, self.reason)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// What producers are built from, gathered from the settings.
+pub struct ProducerOptions<'a> {
+    pub bootstrap_servers: &'a str,
+    pub overrides: &'a KafkaOverrides,
+    pub enqueue_timeout: Duration,
+    pub await_async_delivery: bool,
+}
+
+impl Producers {
+    pub fn build(options: ProducerOptions<'_>, metrics: Arc<Metrics>) -> Result<Self, BuildError> {
+        let health = Arc::new(BrokerHealth::default());
+        let build_one = |mode: ProducerMode| build_producer(mode, &options, health.clone());
+        let inner = Inner {
+            plain: build_one(ProducerMode::Plain)?,
+            idempotent: build_one(ProducerMode::Idempotent)?,
+            health: health.clone(),
+            metrics,
+            enqueue_timeout: options.enqueue_timeout,
+            await_async_delivery: options.await_async_delivery,
+        };
+        let producers = Producers {
+            inner: Arc::new(inner),
+        };
+        producers.spawn_health_watch();
+        Ok(producers)
+    }
+
+    fn mode(&self, mode: ProducerMode) -> &ModeProducer {
+        match mode {
+            ProducerMode::Plain => &self.inner.plain,
+            ProducerMode::Idempotent => &self.inner.idempotent,
+        }
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The effective librdkafka settings of one producer, secrets redacted.
+    pub fn summary(&self, mode: ProducerMode) -> &BTreeMap<String, String> {
+        &self.mode(mode).summary
+    }
+
+    /// Sends one record. Sync: waits for the acknowledgement. Async: returns once queued (or,
+    /// when async deliveries must settle, once acknowledged) and counts the outcome later.
+    pub async fn send(
+        &self,
+        record: &OutgoingRecord,
+        mode: ProducerMode,
+        send: SendMode,
+    ) -> Result<Outcome, SendError> {
+        let started = Instant::now();
+        let future = match self.queue(record, mode, send).await {
+            Ok(future) => future,
+            Err(error) => {
+                self.inner.metrics.record_failed(mode, send, error.class);
+                return Err(error);
+            }
+        };
+        if send == SendMode::Async && !self.inner.await_async_delivery {
+            let this = self.clone();
+            tokio::spawn(async move {
+                // `settle` counts and logs the outcome; nobody is left to answer.
+                let _ = this.settle(future, mode, send, started).await;
+            });
+            return Ok(Outcome::Queued);
+        }
+        let delivered = self.settle(future, mode, send, started).await?;
+        Ok(Outcome::Acknowledged(delivered))
+    }
+
+    /// Refuses at once when no broker is reachable, otherwise queues the record.
+    async fn queue(
+        &self,
+        record: &OutgoingRecord,
+        mode: ProducerMode,
+        send: SendMode,
+    ) -> Result<DeliveryFuture, SendError> {
+        if self.inner.health.is_down() && !self.probe_while_down().await {
+            return Err(SendError {
+                class: ErrorClass::Unavailable,
+                code: Some(RDKafkaErrorCode::AllBrokersDown),
+                message: "no Kafka broker is reachable".into(),
+            });
+        }
+        self.enqueue(record, mode, send).await
+    }
+
+    /// Puts the record in the producer's queue, waiting up to `enqueue_timeout` for room.
+    async fn enqueue(
+        &self,
+        record: &OutgoingRecord,
+        mode: ProducerMode,
+        send: SendMode,
+    ) -> Result<DeliveryFuture, SendError> {
+        let timestamp = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let mut headers = OwnedHeaders::new_with_capacity(3 + record.headers.len())
+            .insert(Header {
+                key: HEADER_PRODUCER_MODE,
+                value: Some(mode.as_str()),
+            })
+            .insert(Header {
+                key: HEADER_SEND_MODE,
+                value: Some(send.as_str()),
+            })
+            .insert(Header {
+                key: HEADER_TIMESTAMP,
+                value: Some(timestamp.as_str()),
+            });
+        for (name, value) in &record.headers {
+            headers = headers.insert(Header {
+                key: name.as_str(),
+                value: Some(value.as_slice()),
+            });
+        }
+        let mut future_record = FutureRecord::to(record.topic.as_str())
+            .key(record.key.as_str())
+            .payload(record.value.as_slice())
+            .headers(headers);
+        if let Some(partition) = record.partition {
+            future_record = future_record.partition(partition);
+        }
+
+        let producer = &self.mode(mode).producer;
+        let deadline = Instant::now() + self.inner.enqueue_timeout;
+        loop {
+            match producer.send_result(future_record) {
+                Ok(future) => return Ok(future),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if Instant::now() < deadline =>
+                {
+                    future_record = back;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((error, _)) => return Err(SendError::from_kafka(&error)),
+            }
+        }
+    }
+
+    /// Waits for the delivery report of a queued record and counts it.
+    async fn settle(
+        &self,
+        future: DeliveryFuture,
+        mode: ProducerMode,
+        send: SendMode,
+        started: Instant,
+    ) -> Result<Delivered, SendError> {
+        let guard = self.mode(mode).delivery_guard;
+        let result = match tokio::time::timeout(guard, future).await {
+            Ok(Ok(Ok(delivery))) => Ok(Delivered {
+                partition: delivery.partition,
+                offset: delivery.offset,
+            }),
+            Ok(Ok(Err((error, _message)))) => {
+                let mut error = SendError::from_kafka(&error);
+                // A record that timed out while no broker answered was never reachable: say so.
+                if error.class == ErrorClass::Timeout && self.inner.health.is_down() {
+                    error.class = ErrorClass::Unavailable;
+                }
+                Err(error)
+            }
+            Ok(Err(_canceled)) => Err(SendError::new(
+                ErrorClass::Fatal,
+                "the producer was closed before the record was delivered",
+            )),
+            Err(_elapsed) => Err(SendError {
+                class: ErrorClass::Timeout,
+                code: Some(RDKafkaErrorCode::MessageTimedOut),
+                message: format!(
+                    "no delivery report within {} ms; the record may or may not have been written",
+                    guard.as_millis()
+                ),
+            }),
+        };
+        let metrics = &self.inner.metrics;
+        match &result {
+            Ok(delivered) => {
+                self.inner.health.set(true);
+                metrics.record_delivered(mode, send, started.elapsed());
+                tracing::debug!(
+                    mode = mode.as_str(),
+                    send = send.as_str(),
+                    partition = delivered.partition,
+                    offset = delivered.offset,
+                    "record delivered"
+                );
+            }
+            Err(error) => {
+                metrics.record_failed(mode, send, error.class);
+                tracing::warn!(
+                    mode = mode.as_str(),
+                    send = send.as_str(),
+                    class = error.class.as_str(),
+                    error = %error.message,
+                    "record not delivered"
+                );
+            }
+        }
+        result
+    }
+
+    /// Asks the cluster for its metadata (brokers and the topics this client knows; no topic is
+    /// created). Blocking: call from `spawn_blocking`.
+    pub fn probe_blocking(&self, timeout: Duration) -> Result<usize, SendError> {
+        let producer = &self.inner.idempotent.producer;
+        let result = probe_brokers(producer, timeout);
+        self.inner.health.set(result.is_ok());
+        result
+    }
+
+    /// Probes the cluster off the async runtime.
+    pub async fn probe(&self, timeout: Duration) -> Result<usize, SendError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.probe_blocking(timeout))
+            .await
+            .unwrap_or_else(|_| Err(SendError::new(ErrorClass::Fatal, "probe task failed")))
+    }
+
+    /// While librdkafka says every broker is down, requests do not queue records that would only
+    /// time out: one probe at a time (reused for half a second) decides whether to try.
+    async fn probe_while_down(&self) -> bool {
+        let mut last = self.inner.health.last_probe.lock().await;
+        if let Some((at, reachable)) = *last {
+            if at.elapsed() < Duration::from_millis(500) {
+                return reachable;
+            }
+        }
+        let reachable = self.probe(Duration::from_millis(500)).await.is_ok();
+        *last = Some((Instant::now(), reachable));
+        reachable
+    }
+
+    /// Clears the "all brokers down" flag once the cluster answers again, so that a recovered
+    /// cluster is noticed without waiting for a request.
+    fn spawn_health_watch(&self) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        handle.spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.health.is_down() {
+                    let producers = Producers { inner };
+                    let _ = producers.probe(Duration::from_secs(1)).await;
+                }
+            }
+        });
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        self.inner.health.is_down()
+    }
+
+    /// Records queued or in flight in both producers.
+    pub fn queued(&self) -> i64 {
+        i64::from(self.inner.plain.producer.in_flight_count())
+            + i64::from(self.inner.idempotent.producer.in_flight_count())
+    }
+
+    /// A fatal producer error (the producer can no longer send), if either has one.
+    pub fn fatal_error(&self) -> Option<String> {
+        [&self.inner.plain, &self.inner.idempotent]
+            .iter()
+            .find_map(|p| p.producer.client().fatal_error())
+            .map(|(code, reason)| format!("{code:?}: {reason}"))
+    }
+
+    /// Waits until both producers have delivered (or failed) everything queued, at most
+    /// `timeout` in all. Returns how many records were still queued when it gave up.
+    /// Blocking: call from `spawn_blocking`.
+    pub fn flush_blocking(&self, timeout: Duration) -> i64 {
+        let deadline = Instant::now() + timeout;
+        for p in [&self.inner.plain, &self.inner.idempotent] {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Err(error) = p.producer.flush(left) {
+                tracing::warn!(error = %error, "flush did not complete");
+            }
+        }
+        self.queued()
+    }
+
+    /// [`Producers::flush_blocking`] off the async runtime.
+    pub async fn flush(&self, timeout: Duration) -> i64 {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.flush_blocking(timeout))
+            .await
+            .unwrap_or(-1)
+    }
+}
+
+fn build_producer(
+    mode: ProducerMode,
+    options: &ProducerOptions<'_>,
+    health: Arc<BrokerHealth>,
+) -> Result<ModeProducer, BuildError> {
+    let (mode_defaults, mode_overrides, env_prefix) = match mode {
+        ProducerMode::Plain => (PLAIN_DEFAULTS, &options.overrides.plain, "KAFKA_PLAIN_"),
+        ProducerMode::Idempotent => (
+            IDEMPOTENT_DEFAULTS,
+            &options.overrides.idempotent,
+            "KAFKA_IDEMPOTENT_",
+        ),
+    };
+    // Later sources win: service defaults, the mode's, the environment's common, the mode's own.
+    let mut properties: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    for (k, v) in SERVICE_DEFAULTS.iter().chain(mode_defaults) {
+        properties.insert((*k).to_owned(), ((*v).to_owned(), None));
+    }
+    let env_name = |prefix: &str, property: &str| {
+        format!(
+            "{prefix}{}",
+            property.to_ascii_uppercase().replace('.', "_")
+        )
+    };
+    for (k, v) in &options.overrides.common {
+        properties.insert(k.clone(), (v.clone(), Some(env_name("KAFKA_", k))));
+    }
+    for (k, v) in mode_overrides {
+        properties.insert(k.clone(), (v.clone(), Some(env_name(env_prefix, k))));
+    }
+    properties.insert(
+        "bootstrap.servers".into(),
+        (
+            options.bootstrap_servers.to_owned(),
+            Some("KAFKA_BOOTSTRAP_SERVERS".into()),
+        ),
+    );
+
+    let mut config = ClientConfig::new();
+    for (k, (v, _)) in &properties {
+        config.set(k, v);
+    }
+    let producer: KafkaProducer = config
+        .create_with_context(ProducerContext { mode, health })
+        .map_err(|error| build_error(&error, &properties))?;
+
+    let timeout_ms = properties
+        .get("message.timeout.ms")
+        .and_then(|(v, _)| v.parse::<u64>().ok())
+        .unwrap_or(300_000);
+    let summary = properties
+        .iter()
+        .map(|(k, (v, _))| (k.clone(), shown(k, v)))
+        .collect();
+    Ok(ModeProducer {
+        producer,
+        delivery_guard: Duration::from_millis(timeout_ms) + DELIVERY_GUARD_MARGIN,
+        summary,
+    })
+}
+
+/// Names the environment variable behind a property librdkafka refused, without its value
+/// when the property is a secret.
+fn build_error(
+    error: &KafkaError,
+    properties: &BTreeMap<String, (String, Option<String>)>,
+) -> BuildError {
+    match error {
+        KafkaError::ClientConfig(_, description, key, _) => {
+            let setting = properties
+                .get(key)
+                .and_then(|(_, source)| source.clone())
+                .unwrap_or_else(|| format!("librdkafka property {key}"));
+            let reason = if is_secret_property(key) {
+                format!("librdkafka refused property {key}")
+            } else {
+                format!("librdkafka refused property {key}: {description}")
+            };
+            BuildError { setting, reason }
+        }
+        other => BuildError {
+            setting: "KAFKA_*".into(),
+            reason: format!("the Kafka producer could not be created: {other}"),
+        },
+    }
+}
+
+fn probe_brokers(producer: &KafkaProducer, timeout: Duration) -> Result<usize, SendError> {
+    use rdkafka::bindings as rd;
+    let mut metadata: *const rd::rd_kafka_metadata = std::ptr::null();
+    let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: the client pointer is valid while `producer` is borrowed. With `all_topics = 0`
+    // and no topic handle, librdkafka asks a broker for the brokers and the topics this client
+    // already knows, so no topic is auto-created; the result is freed right after reading it.
+    let (err, brokers) = unsafe {
+        let err = rd::rd_kafka_metadata(
+            producer.client().native_ptr(),
+            0,
+            std::ptr::null_mut(),
+            &mut metadata,
+            timeout_ms,
+        );
+        let brokers = if metadata.is_null() {
+            0
+        } else {
+            let count = usize::try_from((*metadata).broker_cnt).unwrap_or(0);
+            rd::rd_kafka_metadata_destroy(metadata);
+            count
+        };
+        (err, brokers)
+    };
+    let code = RDKafkaErrorCode::from(err);
+    if code != RDKafkaErrorCode::NoError {
+        return Err(SendError {
+            class: ErrorClass::Unavailable,
+            code: Some(code),
+            message: format!("the cluster did not answer a metadata request: {code}"),
+        });
+    }
+    if brokers == 0 {
+        return Err(SendError::new(
+            ErrorClass::Unavailable,
+            "the cluster answered with no broker",
+        ));
+    }
+    Ok(brokers)
+}

@@ -1,0 +1,230 @@
+//! Counters and latency histograms for the records the service sends.
+//!
+//! Written by the delivery path (every outcome, sync or async) and by the HTTP layer (requests
+//! refused before a producer saw them); read by `/api/v1/metrics`. Cheap on the hot path: atomics,
+//! and one short-held lock per record for the latency histogram.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::kafka::{ErrorClass, ProducerMode, SendMode};
+
+/// One counter set for each (producer mode, send mode) pair.
+struct Slot {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    /// Enqueue → acknowledgement, in microseconds.
+    delivery_latency: Mutex<Histogram<u64>>,
+}
+
+impl Slot {
+    fn new() -> Self {
+        Slot {
+            delivered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            // 1 µs to 10 min, 3 significant figures: a few tens of KiB per slot.
+            delivery_latency: Mutex::new(
+                Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds"),
+            ),
+        }
+    }
+}
+
+pub struct Metrics {
+    started: Instant,
+    slots: [Slot; 4],
+    /// Failures by error class, for every mode together.
+    failures_by_class: Mutex<BTreeMap<&'static str, u64>>,
+    /// Requests refused before any producer saw them (bad input, unknown route…).
+    rejected_requests: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn slot_index(mode: ProducerMode, send: SendMode) -> usize {
+    let m = match mode {
+        ProducerMode::Plain => 0,
+        ProducerMode::Idempotent => 1,
+    };
+    let s = match send {
+        SendMode::Sync => 0,
+        SendMode::Async => 1,
+    };
+    m * 2 + s
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        Metrics {
+            started: Instant::now(),
+            slots: [Slot::new(), Slot::new(), Slot::new(), Slot::new()],
+            failures_by_class: Mutex::new(BTreeMap::new()),
+            rejected_requests: AtomicU64::new(0),
+        }
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn record_delivered(&self, mode: ProducerMode, send: SendMode, latency: Duration) {
+        let slot = &self.slots[slot_index(mode, send)];
+        slot.delivered.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        if let Ok(mut histogram) = slot.delivery_latency.lock() {
+            histogram.saturating_record(micros);
+        }
+    }
+
+    pub fn record_failed(&self, mode: ProducerMode, send: SendMode, class: ErrorClass) {
+        self.slots[slot_index(mode, send)]
+            .failed
+            .fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut by_class) = self.failures_by_class.lock() {
+            *by_class.entry(class.as_str()).or_default() += 1;
+        }
+    }
+
+    pub fn record_rejected_request(&self) {
+        self.rejected_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let mut per_mode = Vec::with_capacity(4);
+        let mut totals = Counts::default();
+        for mode in ProducerMode::ALL {
+            for send in SendMode::ALL {
+                let slot = &self.slots[slot_index(mode, send)];
+                let counts = Counts {
+                    delivered: slot.delivered.load(Ordering::Relaxed),
+                    failed: slot.failed.load(Ordering::Relaxed),
+                };
+                totals.delivered += counts.delivered;
+                totals.failed += counts.failed;
+                let latency = slot
+                    .delivery_latency
+                    .lock()
+                    .map(|h| LatencyMs::of(&h))
+                    .unwrap_or_default();
+                per_mode.push(ModeFigures {
+                    mode: mode.as_str(),
+                    send_type: send.as_str(),
+                    counts,
+                    delivery_latency_ms: latency,
+                });
+            }
+        }
+        MetricsSnapshot {
+            uptime_seconds: self.uptime().as_secs_f64(),
+            totals,
+            per_mode,
+            failures_by_class: self
+                .failures_by_class
+                .lock()
+                .map(|m| m.clone())
+                .unwrap_or_default(),
+            rejected_requests: self.rejected_requests.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub delivered: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct LatencyMs {
+    pub count: u64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl LatencyMs {
+    fn of(h: &Histogram<u64>) -> Self {
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        LatencyMs {
+            count: h.len(),
+            p50: ms(h.value_at_quantile(0.50)),
+            p95: ms(h.value_at_quantile(0.95)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModeFigures {
+    pub mode: &'static str,
+    pub send_type: &'static str,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub delivery_latency_ms: LatencyMs,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsSnapshot {
+    pub uptime_seconds: f64,
+    pub totals: Counts,
+    pub per_mode: Vec<ModeFigures>,
+    pub failures_by_class: BTreeMap<&'static str, u64>,
+    pub rejected_requests: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_percentiles_follow_what_was_recorded() {
+        let m = Metrics::new();
+        for ms in 1..=100 {
+            m.record_delivered(
+                ProducerMode::Plain,
+                SendMode::Sync,
+                Duration::from_millis(ms),
+            );
+        }
+        m.record_failed(
+            ProducerMode::Idempotent,
+            SendMode::Async,
+            ErrorClass::Timeout,
+        );
+        let s = m.snapshot();
+        assert_eq!(
+            s.totals,
+            Counts {
+                delivered: 100,
+                failed: 1
+            }
+        );
+        let plain_sync = &s.per_mode[0];
+        assert_eq!((plain_sync.mode, plain_sync.send_type), ("plain", "sync"));
+        assert_eq!(plain_sync.delivery_latency_ms.count, 100);
+        assert!((plain_sync.delivery_latency_ms.p50 - 50.0).abs() < 0.5);
+        assert!((plain_sync.delivery_latency_ms.p99 - 99.0).abs() < 0.5);
+        let idem_async = &s.per_mode[3];
+        assert_eq!(
+            (idem_async.mode, idem_async.send_type),
+            ("idempotent", "async")
+        );
+        assert_eq!(idem_async.counts.failed, 1);
+        assert_eq!(s.failures_by_class.get("timeout"), Some(&1));
+    }
+}

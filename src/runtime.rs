@@ -1,0 +1,232 @@
+//! Serving the router, as a plain server or through `lambda_http`, and shutting down without
+//! losing what was accepted.
+//!
+//! Knows the router and the producers' flush; nothing inside either.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::http::{app, AppState, ServiceInfo};
+use crate::kafka::embedded::{self, EmbeddedKafka};
+use crate::kafka::{ProducerMode, ProducerOptions, Producers};
+use crate::metrics::Metrics;
+use crate::settings::{Bootstrap, RuntimeKind, Settings};
+
+/// Brokers in the embedded cluster: enough for a realistic metadata answer and partitioning.
+const EMBEDDED_BROKERS: i32 = 3;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The producers and the router built from the settings; what every runtime serves.
+pub struct Service {
+    pub producers: Producers,
+    pub router: Router,
+}
+
+/// Builds the producers (once) and the router around them.
+pub fn build(
+    settings: &Settings,
+    bootstrap_servers: &str,
+    embedded: bool,
+) -> Result<Service, Error> {
+    let producers = Producers::build(
+        ProducerOptions {
+            bootstrap_servers,
+            overrides: &settings.kafka,
+            enqueue_timeout: settings.enqueue_timeout,
+            await_async_delivery: settings.runtime == RuntimeKind::Lambda,
+        },
+        Arc::new(Metrics::new()),
+    )?;
+    let state = AppState {
+        producers: producers.clone(),
+        info: Arc::new(ServiceInfo {
+            runtime: settings.runtime,
+            environment: settings.environment,
+            embedded,
+            bootstrap_servers: bootstrap_servers.to_owned(),
+        }),
+        readiness_timeout: settings.readiness_timeout,
+        max_body_bytes: settings.max_body_bytes,
+    };
+    Ok(Service {
+        producers,
+        router: app(state),
+    })
+}
+
+/// Runs the service until it is told to stop.
+pub async fn run(settings: Settings) -> Result<(), Error> {
+    let embedded = match &settings.bootstrap {
+        Bootstrap::Servers(_) => None,
+        Bootstrap::Embedded => Some(EmbeddedKafka::start(EMBEDDED_BROKERS)?),
+    };
+    let bootstrap_servers = match (&settings.bootstrap, &embedded) {
+        (Bootstrap::Servers(servers), _) => servers.clone(),
+        (_, Some(cluster)) => cluster.bootstrap_servers().to_owned(),
+        (Bootstrap::Embedded, None) => unreachable!("the embedded cluster was started above"),
+    };
+    if embedded.is_some() {
+        let line = "!".repeat(100);
+        tracing::warn!("{line}");
+        tracing::warn!("{}", embedded::WARNING);
+        tracing::warn!("{line}");
+    }
+
+    let service = build(&settings, &bootstrap_servers, embedded.is_some())?;
+    for mode in ProducerMode::ALL {
+        tracing::info!(
+            producer = mode.as_str(),
+            settings = ?service.producers.summary(mode),
+            "producer ready"
+        );
+    }
+
+    match settings.runtime {
+        RuntimeKind::Server => {
+            let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
+            tracing::info!(
+                address = %listener.local_addr()?,
+                runtime = "server",
+                "listening"
+            );
+            serve(
+                listener,
+                service.router,
+                service.producers,
+                shutdown_signal(),
+                settings.shutdown_timeout,
+            )
+            .await?;
+        }
+        RuntimeKind::Lambda => {
+            // Every async send already waits for its delivery report in Lambda; this flush is
+            // for anything still queued when the environment is shut down.
+            let producers = service.producers.clone();
+            let timeout = settings.shutdown_timeout;
+            lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
+                report_flush(producers.flush(timeout).await);
+            })
+            .await;
+            tracing::info!(runtime = "lambda", "serving Lambda invocations");
+            lambda_http::run_concurrent(lambda_handler(service.router)).await?;
+        }
+    }
+    drop(embedded);
+    Ok(())
+}
+
+/// The router as a Lambda handler: `lambda_http` needs a response body it can share between
+/// threads, so each answer is collected first (they are small JSON documents).
+fn lambda_handler(
+    router: Router,
+) -> impl tower::Service<
+    lambda_http::Request,
+    Response = lambda_http::Response<lambda_http::Body>,
+    Error = Error,
+    Future = impl Future<Output = Result<lambda_http::Response<lambda_http::Body>, Error>> + Send,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(move |request: lambda_http::Request| {
+        let router = router.clone();
+        async move {
+            let response = tower::ServiceExt::oneshot(router, request).await?;
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await?;
+            let body = if bytes.is_empty() {
+                lambda_http::Body::Empty
+            } else {
+                match String::from_utf8(bytes.to_vec()) {
+                    Ok(text) => lambda_http::Body::Text(text),
+                    Err(binary) => lambda_http::Body::Binary(binary.into_bytes()),
+                }
+            };
+            Ok(lambda_http::Response::from_parts(parts, body))
+        }
+    })
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting, lets the
+/// requests in progress finish and flushes every queued record, all within `shutdown_timeout`.
+/// Returns how many records were still queued at the end (0 when nothing was lost).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    producers: Producers,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown_timeout: Duration,
+) -> std::io::Result<i64> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<Instant>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections; finishing requests in progress");
+        let _ = stopping_tx.send(Instant::now());
+    });
+    let server = std::future::IntoFuture::into_future(server);
+    tokio::pin!(server);
+    let stopping_rx = async move {
+        // If the server ends on its own (an I/O error), never resolve.
+        match stopping_rx.await {
+            Ok(at) => at,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stopping_rx);
+
+    let stopped_at = tokio::select! {
+        result = &mut server => {
+            result?;
+            Instant::now()
+        }
+        at = &mut stopping_rx => {
+            let deadline = at + shutdown_timeout;
+            match tokio::time::timeout_at(deadline.into(), &mut server).await {
+                Ok(result) => result?,
+                Err(_) => tracing::warn!("requests still in progress at the shutdown deadline were cut"),
+            }
+            at
+        }
+    };
+    let left = shutdown_timeout.saturating_sub(stopped_at.elapsed());
+    let remaining = producers.flush(left).await;
+    report_flush(remaining);
+    Ok(remaining)
+}
+
+fn report_flush(remaining: i64) {
+    if remaining == 0 {
+        tracing::info!("every queued record was delivered or reported before exit");
+    } else {
+        tracing::error!(
+            remaining,
+            "records still queued at the shutdown deadline are lost (raise SHUTDOWN_TIMEOUT_MS)"
+        );
+    }
+}
+
+/// Resolves on SIGTERM (Kubernetes, Knative) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}
