@@ -101,7 +101,7 @@ pub async fn send(
     });
     let (record, mode, send) = state.count_rejection(parsed)?;
     let outcome = state.producers.send(&record, mode, send).await?;
-    let (status, partition, offset, label) = answer(outcome);
+    let (status, partition, offset, label) = answer(outcome, send);
     Ok((
         status,
         Json(SendResponse {
@@ -139,7 +139,7 @@ pub async fn shortcut(
         .and_then(|b| record_from(b.topic, b.key, b.message, BTreeMap::new(), None));
     let record = state.count_rejection(parsed)?;
     let outcome = state.producers.send(&record, mode, send).await?;
-    let (status, partition, offset, label) = answer(outcome);
+    let (status, partition, offset, label) = answer(outcome, send);
     Ok((
         status,
         Json(ShortcutResponse {
@@ -153,16 +153,19 @@ pub async fn shortcut(
     ))
 }
 
-/// 200 with the position once acknowledged; 202 while only queued.
-fn answer(outcome: Outcome) -> (StatusCode, Option<i32>, Option<i64>, &'static str) {
+/// Sync answers 200 with the position; async answers 202, with the position too when the
+/// runtime waited for it (Lambda), so clients can rely on the status code per send mode.
+fn answer(
+    outcome: Outcome,
+    send: SendMode,
+) -> (StatusCode, Option<i32>, Option<i64>, &'static str) {
+    let status = match send {
+        SendMode::Sync => StatusCode::OK,
+        SendMode::Async => StatusCode::ACCEPTED,
+    };
     match outcome {
-        Outcome::Acknowledged(d) => (
-            StatusCode::OK,
-            Some(d.partition),
-            Some(d.offset),
-            "acknowledged",
-        ),
-        Outcome::Queued => (StatusCode::ACCEPTED, None, None, "queued"),
+        Outcome::Acknowledged(d) => (status, Some(d.partition), Some(d.offset), "acknowledged"),
+        Outcome::Queued => (status, None, None, "queued"),
     }
 }
 

@@ -1,0 +1,183 @@
+//! The binary as a Lambda function under `cargo lambda watch` (the Lambda runtime emulator),
+//! reached through its function-URL path, with records read back from the real broker.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+struct Emulator(Child);
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // The emulator starts the function in a session of its own: find it among the
+        // emulator's descendants before stopping the emulator, then end them all.
+        let mut pids = descendants(self.0.id());
+        pids.push(self.0.id());
+        for pid in &pids {
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for pid in &pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Every process below `root`, from `ps`.
+fn descendants(root: u32) -> Vec<u32> {
+    let output = Command::new("ps").args(["-e", "-o", "pid=,ppid="]).output();
+    let table: Vec<(u32, u32)> = output
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse::<u32>());
+            Some((fields.next()?.ok()?, fields.next()?.ok()?))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            table
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(pid, _)| *pid),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+#[tokio::test]
+async fn function_url_requests_land_on_the_broker() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::env::temp_dir().join(format!("kp-lambda-{}.log", std::process::id()));
+    let child = Command::new("cargo")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+        ])
+        .args([
+            "--env-var",
+            &format!("KAFKA_BOOTSTRAP_SERVERS={}", bootstrap()),
+        ])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(log.with_extension("err")).unwrap())
+        .spawn()
+        .expect("cargo lambda is installed (scripts/test installs it)");
+    let _emulator = Emulator(child);
+
+    let base = format!("http://127.0.0.1:{port}/lambda-url/kafka-producer");
+    let client = reqwest::Client::new();
+    // The emulator builds the function first; an invocation sent meanwhile may never be
+    // answered, so each probe has its own timeout.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let probe = client
+            .get(format!("{base}/health"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        if let Ok(r) = probe {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the function never answered; see {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let status: serde_json::Value = client
+        .get(format!("{base}/api/v1/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["runtime"], "lambda");
+    assert_eq!(status["kafka"]["embedded"], false);
+
+    let topic = unique_topic("lambda");
+    let post = |path: &str, body: serde_json::Value| {
+        let request = client.post(format!("{base}{path}")).json(&body);
+        async move {
+            let started = Instant::now();
+            answer_of(request.send().await.unwrap(), started).await
+        }
+    };
+    let sync = post(
+        "/api/v1/send",
+        json!({"topic": topic, "key": "lambda-sync", "message": "s"}),
+    )
+    .await;
+    assert_eq!(sync.status, 200, "{:?}", sync.body);
+    // In Lambda an async send is delivered before the invocation returns: 202 with its position.
+    let async_ = post(
+        "/api/v1/send",
+        json!({"topic": topic, "key": "lambda-async", "message": "a", "isAsync": true, "isIdempotent": false}),
+    )
+    .await;
+    assert_eq!(async_.status, 202, "{:?}", async_.body);
+    assert_eq!(async_.body["status"], "acknowledged");
+    let shortcut = post(
+        "/api/v1/test/idempotent-async",
+        json!({"topic": topic, "key": "lambda-shortcut", "message": "c"}),
+    )
+    .await;
+    assert_eq!(shortcut.status, 202, "{:?}", shortcut.body);
+    let bad = post("/api/v1/send", json!({"topic": "no spaces allowed"})).await;
+    bad.assert_problem(400, "invalid-topic");
+
+    let records = read_topic(&bootstrap(), &topic, 3, Duration::from_secs(30)).await;
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_no_duplicate_keys(&records);
+    for (answer, key, mode, send, value) in [
+        (&sync, "lambda-sync", "idempotent", "sync", "s"),
+        (&async_, "lambda-async", "plain", "async", "a"),
+        (&shortcut, "lambda-shortcut", "idempotent", "async", "c"),
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r.key.as_deref() == Some(key))
+            .unwrap();
+        assert_eq!(record.value, value);
+        assert_seed_headers(record, mode, send);
+        assert_eq!(answer.body["offset"], record.offset, "{key}");
+        assert_eq!(answer.body["partition"], record.partition, "{key}");
+    }
+}

@@ -1,0 +1,12 @@
+//! The API against a real Apache Kafka broker (started by `scripts/test`).
+//!
+//! One test binary: helpers spawn the real router on a free port and read records back from
+//! the broker with a consumer.
+
+mod bad_input;
+mod helpers;
+mod lambda;
+mod process;
+mod send;
+mod status;
+mod unreachable;

@@ -1,0 +1,223 @@
+//! The real binary as a process: the embedded default, and SIGTERM while async records are queued.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// A free loopback port for a child process.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary with only `vars` (and PATH) in its environment, and waits for `/health`.
+async fn start_binary(vars: &[(&str, String)], log: &std::path::Path) -> (Child, String) {
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-producer"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", port.to_string())
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let child = command.spawn().expect("binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/health")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the binary did not answer /health"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the process did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn with_nothing_configured_it_runs_on_the_embedded_cluster_and_says_so() {
+    let log = std::env::temp_dir().join(format!("kp-embedded-{}.log", std::process::id()));
+    let (mut child, base) = start_binary(&[], &log).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/api/v1/send"))
+        .body(r#"{"topic":"demo","key":"k","message":"hello"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["offset"].as_i64().unwrap() >= 0, "{body:?}");
+    let status: serde_json::Value = client
+        .get(format!("{base}/api/v1/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["kafka"]["embedded"], true);
+    assert!(status["warning"]
+        .as_str()
+        .unwrap()
+        .contains("EMBEDDED KAFKA"));
+    sigterm(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(15)).success());
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        output.contains("EMBEDDED KAFKA"),
+        "the start-up log must say so loudly"
+    );
+}
+
+#[tokio::test]
+async fn production_without_bootstrap_servers_refuses_to_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_kafka-producer"))
+        .env_clear()
+        .env("APP_ENV", "production")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("KAFKA_BOOTSTRAP_SERVERS"), "{stderr}");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_kafka-producer"))
+        .env_clear()
+        .env("KAFKA_BOOTSTRAP_SERVERS", bootstrap())
+        .env("KAFKA_NOT_A_PROPERTY", "1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("KAFKA_NOT_A_PROPERTY"), "{stderr}");
+
+    // A refused secret is named, never shown.
+    let output = Command::new(env!("CARGO_BIN_EXE_kafka-producer"))
+        .env_clear()
+        .env("KAFKA_BOOTSTRAP_SERVERS", bootstrap())
+        .env("KAFKA_SASL_PASSWORD", "s3cr3t-value")
+        .env("KAFKA_SECURITY_PROTOCOL", "plaintext-typo")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("KAFKA_SECURITY_PROTOCOL"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t-value"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sigterm_delivers_every_accepted_async_record_before_exit() {
+    let topic = unique_topic("shutdown");
+    let log = std::env::temp_dir().join(format!("kp-shutdown-{}.log", std::process::id()));
+    // A long linger keeps records in the producer's queue when the signal arrives.
+    let (mut child, base) = start_binary(
+        &[
+            ("KAFKA_BOOTSTRAP_SERVERS", bootstrap()),
+            ("KAFKA_LINGER_MS", "1500".into()),
+            ("SHUTDOWN_TIMEOUT_MS", "20000".into()),
+        ],
+        &log,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for worker in 0..10 {
+        let (client, base, topic) = (client.clone(), base.clone(), topic.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = Vec::new();
+            for i in 0..30 {
+                let key = format!("w{worker}-{i}");
+                let r = client
+                    .post(format!("{base}/api/v1/send"))
+                    .json(&json!({"topic": topic, "key": key, "message": "m", "isAsync": true, "isIdempotent": worker % 2 == 0}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 202);
+                accepted.push(key);
+            }
+            accepted
+        }));
+    }
+    let mut accepted = Vec::new();
+    for t in tasks {
+        accepted.extend(t.await.unwrap());
+    }
+    let metrics: serde_json::Value = client
+        .get(format!("{base}/api/v1/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let queued_at_signal = metrics["queueDepth"].as_i64().unwrap();
+    sigterm(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(25));
+    assert!(status.success(), "{status:?}");
+    assert!(
+        queued_at_signal > 0,
+        "the test must catch records still queued"
+    );
+
+    let records = read_topic(
+        &bootstrap(),
+        &topic,
+        accepted.len(),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        records.len(),
+        accepted.len(),
+        "every 202-accepted record is on the topic"
+    );
+    assert_no_duplicate_keys(&records);
+    let mut keys: Vec<String> = records.iter().map(|r| r.key.clone().unwrap()).collect();
+    keys.sort();
+    accepted.sort();
+    assert_eq!(keys, accepted);
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert!(output.contains("SIGTERM received"), "{output}");
+    assert!(
+        output.contains("every queued record was delivered"),
+        "{output}"
+    );
+}

@@ -1,0 +1,121 @@
+//! Health, readiness, status and metrics against the real broker.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_ready_and_status_describe_the_running_service() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["status"], "healthy");
+    assert!(health.body["timestamp"].as_str().is_some());
+
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status, 200, "{:?}", ready.body);
+    assert!(ready.body["brokers"].as_u64().unwrap() >= 1);
+
+    let status = app.get("/api/v1/status").await;
+    assert_eq!(status.status, 200);
+    assert_eq!(status.body["service"], "Kafka Producer");
+    assert_eq!(status.body["modes"], json!(["plain", "idempotent"]));
+    assert_eq!(status.body["sendTypes"], json!(["sync", "async"]));
+    assert_eq!(status.body["runtime"], "server");
+    assert_eq!(status.body["kafka"]["embedded"], false);
+    assert_eq!(status.body["kafka"]["reachable"], true);
+    assert_eq!(status.body["kafka"]["bootstrapServers"], bootstrap());
+    assert_eq!(status.body["producers"]["plain"]["acks"], "1");
+    assert_eq!(status.body["producers"]["idempotent"]["acks"], "all");
+    assert!(status.body.get("warning").is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn producer_settings_can_be_overridden_per_mode() {
+    let app = TestApp::spawn_with(
+        &bootstrap(),
+        &[
+            ("KAFKA_PLAIN_ACKS", "all"),
+            ("KAFKA_IDEMPOTENT_MESSAGE_TIMEOUT_MS", "7000"),
+            ("KAFKA_LINGER_MS", "1"),
+        ],
+    )
+    .await;
+    let status = app.get("/api/v1/status").await;
+    assert_eq!(status.body["producers"]["plain"]["acks"], "all");
+    assert_eq!(
+        status.body["producers"]["idempotent"]["messageTimeoutMs"],
+        "7000"
+    );
+    assert_eq!(
+        status.body["producers"]["plain"]["messageTimeoutMs"],
+        "3000"
+    );
+    assert_eq!(
+        app.producers
+            .summary(kafka_producer::kafka::ProducerMode::Plain)["linger.ms"],
+        "1"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_what_was_sent() {
+    let app = TestApp::spawn().await;
+    let topic = unique_topic("metrics");
+    for (idempotent, is_async, n) in [
+        (false, false, 3),
+        (true, false, 2),
+        (false, true, 4),
+        (true, true, 1),
+    ] {
+        for i in 0..n {
+            let answer = app
+                .post_json(
+                    "/api/v1/send",
+                    &json!({"topic": topic, "key": format!("{idempotent}{is_async}{i}"), "message": "m", "isIdempotent": idempotent, "isAsync": is_async}),
+                )
+                .await;
+            assert!(answer.status.is_success(), "{:?}", answer.body);
+        }
+    }
+    // Async outcomes arrive on their own; reading the records back waits for them.
+    let records = read_topic(&bootstrap(), &topic, 10, std::time::Duration::from_secs(30)).await;
+    assert_eq!(records.len(), 10);
+    let metrics = app.get("/api/v1/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert_eq!(
+        metrics.body["records"]["delivered"], 10,
+        "{:?}",
+        metrics.body
+    );
+    assert_eq!(metrics.body["records"]["failed"], 0);
+    let per_mode = metrics.body["perMode"].as_array().unwrap();
+    let delivered = |mode: &str, send: &str| {
+        per_mode
+            .iter()
+            .find(|m| m["mode"] == mode && m["sendType"] == send)
+            .unwrap()["delivered"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(delivered("plain", "sync"), 3);
+    assert_eq!(delivered("idempotent", "sync"), 2);
+    assert_eq!(delivered("plain", "async"), 4);
+    assert_eq!(delivered("idempotent", "async"), 1);
+    let plain_sync = per_mode
+        .iter()
+        .find(|m| m["mode"] == "plain" && m["sendType"] == "sync")
+        .unwrap();
+    let latency = &plain_sync["deliveryLatencyMs"];
+    assert_eq!(latency["count"], 3);
+    assert!(latency["p50"].as_f64().unwrap() > 0.0);
+    assert!(latency["p99"].as_f64().unwrap() >= latency["p50"].as_f64().unwrap());
+    assert_eq!(metrics.body["queueDepth"], 0);
+    assert!(metrics.body["uptimeSeconds"].as_f64().unwrap() > 0.0);
+    // The seed's descriptive fields are kept.
+    assert_eq!(metrics.body["producer"], "Kafka Producer Service");
+    assert_eq!(metrics.body["modes"][1]["acks"], "all");
+    app.stop().await;
+}
