@@ -1,6 +1,7 @@
 //! Spawning the app on port 0 against the test brokers, and reading topics back.
 
 use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kafka_producer::kafka::Producers;
@@ -338,4 +339,65 @@ pub fn assert_no_duplicate_keys(records: &[Read]) {
             r.key
         );
     }
+}
+
+/// A `cargo lambda watch` process (the Lambda runtime emulator), ended with everything it
+/// started when dropped.
+pub struct Emulator(pub Child);
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // The emulator starts the function in a session of its own: find it among the
+        // emulator's descendants before stopping the emulator, then end them all.
+        let mut pids = descendants(self.0.id());
+        pids.push(self.0.id());
+        for pid in &pids {
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for pid in &pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Every process below `root`, from `ps`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let output = Command::new("ps").args(["-e", "-o", "pid=,ppid="]).output();
+    let table: Vec<(u32, u32)> = output
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse::<u32>());
+            Some((fields.next()?.ok()?, fields.next()?.ok()?))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            table
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(pid, _)| *pid),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }

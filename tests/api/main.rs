@@ -5,7 +5,9 @@
 
 mod bad_input;
 mod helpers;
+mod lab;
 mod lambda;
+mod lambda_package;
 mod process;
 mod send;
 mod status;
