@@ -401,3 +401,26 @@ pub fn descendants(root: u32) -> Vec<u32> {
     found.remove(0);
     found
 }
+
+/// GETs `url` and parses its JSON body.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Polls `{base}/health` until it answers 200. Each probe has its own timeout: an emulator may
+/// hold a request while it builds the function. Panics with `what` after `limit`.
+pub async fn wait_healthy(client: &reqwest::Client, base: &str, limit: Duration, what: &str) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let probe = client
+            .get(format!("{base}/health"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        if probe.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no answer from /health: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

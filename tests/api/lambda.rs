@@ -40,36 +40,10 @@ async fn function_url_requests_land_on_the_broker() {
 
     let base = format!("http://127.0.0.1:{port}/lambda-url/kafka-producer");
     let client = reqwest::Client::new();
-    // The emulator builds the function first; an invocation sent meanwhile may never be
-    // answered, so each probe has its own timeout.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let probe = client
-            .get(format!("{base}/health"))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await;
-        if let Ok(r) = probe {
-            if r.status() == 200 {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the function never answered; see {}",
-            log.display()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let what = format!("the function; see {}", log.display());
+    wait_healthy(&client, &base, Duration::from_secs(300), &what).await;
 
-    let status: serde_json::Value = client
-        .get(format!("{base}/api/v1/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = get_json(&client, &format!("{base}/api/v1/status")).await;
     assert_eq!(status["runtime"], "lambda");
     assert_eq!(status["kafka"]["embedded"], false);
 

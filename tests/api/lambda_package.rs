@@ -306,32 +306,13 @@ async fn the_zip_bootstrap_serves_the_sample_events_under_the_emulator() {
 
     let base = format!("http://127.0.0.1:{port}/lambda-url/{FUNCTION}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let probe = client
-            .get(format!("{base}/health"))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await;
-        if probe.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the function never answered; see {} and {}",
-            log.display(),
-            function_log.display()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let status: Value = client
-        .get(format!("{base}/api/v1/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let what = format!(
+        "the function; see {} and {}",
+        log.display(),
+        function_log.display()
+    );
+    wait_healthy(&client, &base, Duration::from_secs(60), &what).await;
+    let status = get_json(&client, &format!("{base}/api/v1/status")).await;
     assert_eq!(status["runtime"], "lambda", "{status}");
     assert_eq!(status["environment"], "production", "{status}");
     assert_eq!(status["kafka"]["embedded"], false, "{status}");

@@ -33,19 +33,7 @@ async fn start_binary(vars: &[(&str, String)], log: &std::path::Path) -> (Child,
     let child = command.spawn().expect("binary starts");
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/health")).send().await {
-            if r.status() == 200 {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the binary did not answer /health"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&client, &base, Duration::from_secs(20), "the binary").await;
     (child, base)
 }
 
@@ -87,14 +75,7 @@ async fn with_nothing_configured_it_runs_on_the_embedded_cluster_and_says_so() {
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(body["offset"].as_i64().unwrap() >= 0, "{body:?}");
-    let status: serde_json::Value = client
-        .get(format!("{base}/api/v1/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = get_json(&client, &format!("{base}/api/v1/status")).await;
     assert_eq!(status["kafka"]["embedded"], true);
     assert!(!status.to_string().contains("hunter2-secret"));
     assert!(status["warning"]
@@ -192,14 +173,7 @@ async fn sigterm_delivers_every_accepted_async_record_before_exit() {
     for t in tasks {
         accepted.extend(t.await.unwrap());
     }
-    let metrics: serde_json::Value = client
-        .get(format!("{base}/api/v1/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metrics = get_json(&client, &format!("{base}/api/v1/metrics")).await;
     let queued_at_signal = metrics["queueDepth"].as_i64().unwrap();
     sigterm(&child);
     let status = wait_exit(&mut child, Duration::from_secs(25));
