@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::http::{app, AppState, ServiceInfo};
 use crate::kafka::embedded::{self, EmbeddedKafka};
-use crate::kafka::{ProducerMode, ProducerOptions, Producers};
+use crate::kafka::{ProducerMode, ProducerOptions, Producers, SendMode};
 use crate::metrics::Metrics;
 use crate::settings::{Bootstrap, RuntimeKind, Settings};
 
@@ -109,7 +109,8 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
             let producers = service.producers.clone();
             let timeout = settings.shutdown_timeout;
             lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
-                report_flush(producers.flush(timeout).await);
+                let remaining = producers.flush(timeout).await;
+                report_flush(&producers, remaining);
             })
             .await;
             tracing::info!(runtime = "lambda", "serving Lambda invocations");
@@ -184,7 +185,7 @@ pub async fn serve(
             Instant::now()
         }
         at = &mut stopping_rx => {
-            let deadline = at + shutdown_timeout;
+            let deadline = at + shutdown_timeout.saturating_sub(teardown_reserve(shutdown_timeout));
             match tokio::time::timeout_at(deadline.into(), &mut server).await {
                 Ok(result) => result?,
                 Err(_) => tracing::warn!("requests still in progress at the shutdown deadline were cut"),
@@ -192,18 +193,45 @@ pub async fn serve(
             at
         }
     };
-    let left = shutdown_timeout.saturating_sub(stopped_at.elapsed());
+    let left = shutdown_timeout
+        .saturating_sub(teardown_reserve(shutdown_timeout))
+        .saturating_sub(stopped_at.elapsed());
     let remaining = producers.flush(left).await;
-    report_flush(remaining);
+    report_flush(&producers, remaining);
     Ok(remaining)
 }
 
-fn report_flush(remaining: i64) {
+/// The part of `SHUTDOWN_TIMEOUT_MS` kept for closing the producers after the flush
+/// (librdkafka purges what is left and stops its threads): a quarter, at most 500 ms.
+fn teardown_reserve(shutdown_timeout: Duration) -> Duration {
+    (shutdown_timeout / 4).min(Duration::from_millis(500))
+}
+
+/// The last word on the records accepted with 202: how many were delivered, how many were
+/// reported failed (each also logged when it failed), and how many were still queued at the
+/// deadline and are lost with the process.
+fn report_flush(producers: &Producers, remaining: i64) {
+    let (delivered, failed) = producers
+        .metrics()
+        .snapshot()
+        .per_mode
+        .iter()
+        .filter(|f| f.send_type == SendMode::Async.as_str())
+        .fold((0, 0), |(d, f), m| {
+            (d + m.counts.delivered, f + m.counts.failed)
+        });
     if remaining == 0 {
-        tracing::info!("every queued record was delivered or reported before exit");
+        tracing::info!(
+            async_delivered = delivered,
+            async_failed = failed,
+            unflushed = 0,
+            "every queued record was delivered or reported before exit"
+        );
     } else {
         tracing::error!(
-            remaining,
+            async_delivered = delivered,
+            async_failed = failed,
+            unflushed = remaining,
             "records still queued at the shutdown deadline are lost (raise SHUTDOWN_TIMEOUT_MS)"
         );
     }

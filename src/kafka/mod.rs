@@ -10,7 +10,7 @@ mod record;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -59,7 +59,9 @@ const IDEMPOTENT_DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// How long past `message.timeout.ms` a sync request waits for librdkafka's own verdict before
-/// answering 504 by itself. librdkafka reports every record by then; this only bounds a bug.
+/// answering 504 by itself. A record still queued is reported at `message.timeout.ms`, but one
+/// in flight only when its request times out (`request.timeout.ms`, 30 s by default), e.g. when
+/// the broker's answers are delayed: this bounds the answer, and the record may still land.
 const DELIVERY_GUARD_MARGIN: Duration = Duration::from_secs(2);
 
 /// A property value in a configuration summary: secrets are never shown.
@@ -127,6 +129,8 @@ struct Inner {
     /// Async sends wait for their delivery report before returning (Lambda: the environment may
     /// be frozen as soon as the response is sent, so nothing may stay queued).
     await_async_delivery: bool,
+    /// Async records answered 202 whose delivery report has not been counted yet.
+    unsettled: AtomicI64,
 }
 
 /// The plain and idempotent producers, shared by every request.
@@ -178,6 +182,7 @@ impl Producers {
             metrics,
             enqueue_timeout: options.enqueue_timeout,
             await_async_delivery: options.await_async_delivery,
+            unsettled: AtomicI64::new(0),
         };
         let producers = Producers {
             inner: Arc::new(inner),
@@ -220,9 +225,11 @@ impl Producers {
         };
         if send == SendMode::Async && !self.inner.await_async_delivery {
             let this = self.clone();
+            this.inner.unsettled.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
                 // `settle` counts and logs the outcome; nobody is left to answer.
                 let _ = this.settle(future, mode, send, started).await;
+                this.inner.unsettled.fetch_sub(1, Ordering::SeqCst);
             });
             return Ok(Outcome::Queued);
         }
@@ -444,12 +451,26 @@ impl Producers {
         self.queued()
     }
 
-    /// [`Producers::flush_blocking`] off the async runtime.
+    /// [`Producers::flush_blocking`] off the async runtime, then waits (within the same
+    /// `timeout`) until every async record's outcome has been counted. Returns how many records
+    /// were neither delivered nor reported failed when it gave up: the ones lost if the process
+    /// ends now.
     pub async fn flush(&self, timeout: Duration) -> i64 {
+        let deadline = tokio::time::Instant::now() + timeout;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.flush_blocking(timeout))
+        let queued = tokio::task::spawn_blocking(move || this.flush_blocking(timeout))
             .await
-            .unwrap_or(-1)
+            .unwrap_or(-1);
+        // A report librdkafka has handed over is counted by its settle task a moment later.
+        while self.unsettled() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        queued.max(self.unsettled())
+    }
+
+    /// Async records accepted whose outcome is not counted yet.
+    pub fn unsettled(&self) -> i64 {
+        self.inner.unsettled.load(Ordering::SeqCst)
     }
 }
 
