@@ -424,3 +424,57 @@ pub async fn wait_healthy(client: &reqwest::Client, base: &str, limit: Duration,
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A free loopback port for a child process.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary with only `vars` (and PATH) in its environment, and waits for `/health`.
+pub async fn start_binary(vars: &[(&str, String)], log: &std::path::Path) -> (Child, String) {
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-producer"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", port.to_string())
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let child = command.spawn().expect("binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_healthy(&client, &base, Duration::from_secs(20), "the binary").await;
+    (child, base)
+}
+
+/// Sends SIGTERM, as Kubernetes does before stopping a pod.
+pub fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for the process to exit; kills it and panics after `limit`.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the process did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,136 @@
+//! Scenario 3: under steady sync idempotent load on the 3-node cluster (replication factor 3,
+//! `min.insync.replicas=2`), the partition leader is killed with SIGKILL and restarted later.
+//! Every record answered 200 is on the topic exactly once, in order per key.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+
+use crate::helpers::*;
+use crate::support::*;
+
+/// The leader of partition 0 of `topic` (-1 while there is none), and its in-sync replicas.
+fn leader_of(bootstrap: &str, topic: &str) -> Option<(i32, Vec<i32>)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .ok()?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .ok()?;
+    let partition = metadata.topics().first()?.partitions().first()?;
+    Some((partition.leader(), partition.isr().to_vec()))
+}
+
+async fn create_topic(bootstrap: &str, topic: &str) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("admin client");
+    let results = admin
+        .create_topics(
+            &[NewTopic::new(topic, 1, TopicReplication::Fixed(3))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
+        )
+        .await
+        .expect("create topic");
+    for result in results {
+        result.expect("topic created");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged() {
+    let bootstrap = cluster_bootstrap();
+    let cluster = cluster_name();
+    let topic = unique_topic("failover");
+    create_topic(&bootstrap, &topic).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (leader, isr) = loop {
+        if let Some((leader, isr)) = leader_of(&bootstrap, &topic) {
+            if leader >= 0 && isr.len() == 3 {
+                break (leader, isr);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no leader with 3 in-sync replicas"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let app = TestApp::spawn_with(&bootstrap, &[]).await;
+    let mode = LoadMode {
+        idempotent: true,
+        asynchronous: false,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (base, topic, stop) = (app.base.clone(), topic.clone(), stop.clone());
+        tokio::spawn(
+            async move { keyed_load(&base, &topic, "key", mode, 6, 1_000_000, stop).await },
+        )
+    };
+
+    // Steady load, then the leader crashes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let node = format!("{cluster}-{leader}");
+    tokio::task::spawn_blocking(move || scripts_kafka(&["kill", "--name", &node]))
+        .await
+        .unwrap();
+    let killed_at = Instant::now();
+    let (new_leader, election) = loop {
+        if let Some((now, _)) = leader_of(&bootstrap, &topic) {
+            if now >= 0 && now != leader {
+                break (now, killed_at.elapsed());
+            }
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(60),
+            "no new leader within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // Load on the new leader for a while, then the old one comes back and catches up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let port = std::env::var("TEST_KAFKA_CLUSTER_PORT").unwrap_or_else(|_| "39392".into());
+    tokio::task::spawn_blocking(move || {
+        scripts_kafka(&["cluster", "start", "--name", &cluster, "--port", &port])
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if leader_of(&bootstrap, &topic).is_some_and(|(_, isr)| isr.len() == 3) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted node never rejoined the ISR"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::SeqCst);
+    let sent = load.await.unwrap();
+    assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
+
+    let records = read_topic(&bootstrap, &topic, 1, Duration::from_secs(30)).await;
+    let (mut tally, acknowledged) = tally_load("3 leader SIGKILL, restart", mode, &sent, &records);
+    tally.note = format!(
+        "leader {leader} of ISR {isr:?} killed; node {new_leader} led after {} ms",
+        election.as_millis()
+    );
+    tally.report();
+    assert!(tally.acknowledged > 100, "too little load: {tally:?}");
+    assert_eq!(tally.lost, 0, "records answered 200 are missing: {tally:?}");
+    assert_eq!(tally.duplicates, 0, "duplicates: {tally:?}");
+    assert_in_order_per_key(&records, &acknowledged);
+    app.stop().await;
+}

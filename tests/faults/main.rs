@@ -1,0 +1,16 @@
+//! Fault scenarios on real parts: the test broker behind the real Toxiproxy server, and a
+//! 3-node KRaft cluster, all started by `scripts/test`. Slow: a target of its own
+//! (`cargo test --test faults -- --test-threads=1`), left out of a plain `cargo test`.
+//!
+//! The scenarios share one proxy, so they run one at a time.
+
+mod broker_down;
+mod duplicates;
+mod failover;
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+mod lab;
+mod shutdown;
+mod support;
+mod toxics;

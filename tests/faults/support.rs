@@ -1,0 +1,435 @@
+//! What the fault scenarios share: the Toxiproxy API, the brokers' scripts, the counts each
+//! scenario reports, and keyed, numbered records.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::Read;
+
+/// The test broker reached through Toxiproxy (its PROXIED listener advertises the proxy).
+pub fn proxied_bootstrap() -> String {
+    std::env::var("TEST_KAFKA_PROXIED_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:39094".into())
+}
+
+/// The 3-node cluster.
+pub fn cluster_bootstrap() -> String {
+    std::env::var("TEST_KAFKA_CLUSTER_BOOTSTRAP")
+        .unwrap_or_else(|_| "127.0.0.1:39392,127.0.0.1:39393,127.0.0.1:39394".into())
+}
+
+pub fn cluster_name() -> String {
+    std::env::var("TEST_KAFKA_CLUSTER").unwrap_or_else(|_| "cluster".into())
+}
+
+/// Runs `scripts/kafka ARGS` and panics with its output if it fails.
+pub fn scripts_kafka(args: &[&str]) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(root.join("scripts/kafka"))
+        .args(args)
+        .current_dir(&root)
+        .output()
+        .expect("scripts/kafka runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "scripts/kafka {args:?}: {text}");
+    text
+}
+
+/// The real Toxiproxy server's HTTP API, for the proxy in front of the test broker.
+pub struct Toxiproxy {
+    pub url: String,
+    pub proxy: String,
+    client: reqwest::Client,
+}
+
+impl Toxiproxy {
+    pub fn from_env() -> Self {
+        Toxiproxy::at(
+            &std::env::var("TOXIPROXY_URL").unwrap_or_else(|_| "http://127.0.0.1:8474".into()),
+            &std::env::var("TOXIPROXY_PROXY").unwrap_or_else(|_| "kafka-test".into()),
+        )
+    }
+
+    pub fn at(url: &str, proxy: &str) -> Self {
+        Toxiproxy {
+            url: url.into(),
+            proxy: proxy.into(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("Toxiproxy at {} ({e}); run scripts/test", self.url));
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(
+            status.is_success(),
+            "Toxiproxy {method} {path}: {status} {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Removes every toxic and enables every proxy; checks that ours exists.
+    pub async fn reset(&self) {
+        self.call(reqwest::Method::POST, "/reset", None).await;
+        let proxy = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/proxies/{}", self.proxy),
+                None,
+            )
+            .await;
+        assert_eq!(proxy["enabled"], true, "{proxy}");
+    }
+
+    /// Adds a toxic to the proxy; `stream` is `downstream` (broker → service) or `upstream`.
+    pub async fn add(&self, name: &str, kind: &str, stream: &str, attributes: Value) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/proxies/{}/toxics", self.proxy),
+            Some(json!({"name": name, "type": kind, "stream": stream, "toxicity": 1.0, "attributes": attributes})),
+        )
+        .await;
+    }
+
+    pub async fn remove(&self, name: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/proxies/{}/toxics/{name}", self.proxy),
+            None,
+        )
+        .await;
+    }
+
+    pub async fn toxic_names(&self) -> Vec<String> {
+        let toxics = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/proxies/{}/toxics", self.proxy),
+                None,
+            )
+            .await;
+        toxics
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// What a scenario sent and what came of it; printed and kept for `docs/RELIABILITY.md`.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub scenario: String,
+    pub mode: String,
+    /// Requests made.
+    pub sent: usize,
+    /// Answered 200 (sync) or 202 (async).
+    pub acknowledged: usize,
+    /// Answered 503 or 504.
+    pub refused: usize,
+    /// Distinct records found on the topic.
+    pub landed: usize,
+    /// Acknowledged records missing from the topic.
+    pub lost: usize,
+    /// Records found more than once (extra copies).
+    pub duplicates: usize,
+    pub max_answer: Duration,
+    pub note: String,
+}
+
+impl Tally {
+    pub fn new(scenario: &str, mode: &str) -> Self {
+        Tally {
+            scenario: scenario.into(),
+            mode: mode.into(),
+            ..Tally::default()
+        }
+    }
+
+    /// Prints the row and keeps it under `target/tmp/reliability/`, where `scripts/test`
+    /// collects the rows into the table of `docs/RELIABILITY.md`.
+    pub fn report(&self) {
+        let row = format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            self.scenario,
+            self.mode,
+            self.sent,
+            self.acknowledged,
+            self.refused,
+            self.landed,
+            self.lost,
+            self.duplicates,
+            self.max_answer.as_millis(),
+            self.note
+        );
+        println!("RELIABILITY {row}");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reliability");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file: String = format!("{}-{}", self.scenario, self.mode)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        std::fs::write(dir.join(format!("{file}.md")), format!("{row}\n")).unwrap();
+    }
+}
+
+/// The value of record number `seq` for `key`: the two can be read back from the value alone.
+pub fn numbered(key: &str, seq: usize) -> String {
+    format!("{key}#{seq}")
+}
+
+/// Counts every (key, seq) read back. Panics on a value that is not a numbered record.
+pub fn copies(records: &[Read]) -> BTreeMap<(String, usize), usize> {
+    let mut copies = BTreeMap::new();
+    for r in records {
+        let (key, seq) = r
+            .value
+            .rsplit_once('#')
+            .unwrap_or_else(|| panic!("not a numbered record: {r:?}"));
+        assert_eq!(r.key.as_deref(), Some(key), "{r:?}");
+        *copies
+            .entry((key.to_string(), seq.parse::<usize>().unwrap()))
+            .or_default() += 1;
+    }
+    copies
+}
+
+/// Extra copies in `copies` (a record there twice counts one).
+pub fn duplicates(copies: &BTreeMap<(String, usize), usize>) -> usize {
+    copies.values().map(|n| n.saturating_sub(1)).sum()
+}
+
+/// Asserts that, for each key, the acknowledged records appear in the order they were sent
+/// (ascending offsets within the key's partition).
+pub fn assert_in_order_per_key(records: &[Read], acknowledged: &[(String, usize)]) {
+    let acked: std::collections::HashSet<&(String, usize)> = acknowledged.iter().collect();
+    let mut last: BTreeMap<String, (usize, i32, i64)> = BTreeMap::new();
+    let mut sorted: Vec<&Read> = records.iter().collect();
+    sorted.sort_by_key(|r| (r.partition, r.offset));
+    for r in sorted {
+        let (key, seq) = r.value.rsplit_once('#').unwrap();
+        let id = (key.to_string(), seq.parse::<usize>().unwrap());
+        if !acked.contains(&id) {
+            continue;
+        }
+        if let Some((prev, partition, offset)) = last.get(key) {
+            assert_eq!(*partition, r.partition, "key {key} changed partition");
+            assert!(
+                *prev < id.1,
+                "key {key}: #{} at offset {} after #{prev} at offset {offset}",
+                id.1,
+                r.offset
+            );
+        }
+        last.insert(key.to_string(), (id.1, r.partition, r.offset));
+    }
+}
+
+/// One request of a load and how it was answered (`status` 0: no HTTP answer at all).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub key: String,
+    pub seq: usize,
+    pub status: u16,
+    pub elapsed: Duration,
+    pub body: Value,
+}
+
+/// How a load sends: the producer mode and sync (200) or async (202).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadMode {
+    pub idempotent: bool,
+    pub asynchronous: bool,
+}
+
+impl LoadMode {
+    pub fn name(self) -> String {
+        format!(
+            "{}-{}",
+            if self.idempotent {
+                "idempotent"
+            } else {
+                "plain"
+            },
+            if self.asynchronous { "async" } else { "sync" }
+        )
+    }
+
+    pub fn success(self) -> u16 {
+        if self.asynchronous {
+            202
+        } else {
+            200
+        }
+    }
+}
+
+/// The four ways to send: plain and idempotent, sync and async.
+pub const ALL_MODES: [LoadMode; 4] = [
+    LoadMode {
+        idempotent: false,
+        asynchronous: false,
+    },
+    LoadMode {
+        idempotent: true,
+        asynchronous: false,
+    },
+    LoadMode {
+        idempotent: false,
+        asynchronous: true,
+    },
+    LoadMode {
+        idempotent: true,
+        asynchronous: true,
+    },
+];
+
+/// Sends record number `seq` of `key` through `/api/v1/send` in `mode`.
+pub async fn send_numbered(
+    app: &crate::helpers::TestApp,
+    topic: &str,
+    key: &str,
+    seq: usize,
+    mode: LoadMode,
+) -> crate::helpers::Answer {
+    app.post_json(
+        "/api/v1/send",
+        &json!({"topic": topic, "key": key, "message": numbered(key, seq),
+                "isIdempotent": mode.idempotent, "isAsync": mode.asynchronous}),
+    )
+    .await
+}
+
+/// `workers` keys, each sending its numbered records one after another to `base` until `stop`
+/// is set (or `per_worker` records are sent). Each request may take up to 60 s: longer counts as
+/// a hang and fails the scenario that checks answer times.
+pub async fn keyed_load(
+    base: &str,
+    topic: &str,
+    prefix: &str,
+    mode: LoadMode,
+    workers: usize,
+    per_worker: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<Sent> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let (client, base, topic, stop) = (
+            client.clone(),
+            base.to_string(),
+            topic.to_string(),
+            stop.clone(),
+        );
+        let key = format!("{prefix}{worker}");
+        tasks.push(tokio::spawn(async move {
+            let mut sent = Vec::new();
+            for seq in 0..per_worker {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let started = std::time::Instant::now();
+                let answer = client
+                    .post(format!("{base}/api/v1/send"))
+                    .json(&json!({
+                        "topic": topic,
+                        "key": key,
+                        "message": numbered(&key, seq),
+                        "isIdempotent": mode.idempotent,
+                        "isAsync": mode.asynchronous,
+                    }))
+                    .send()
+                    .await;
+                let (status, body) = match answer {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let text = response.text().await.unwrap_or_default();
+                        (
+                            status,
+                            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                        )
+                    }
+                    Err(e) => (0, Value::String(e.to_string())),
+                };
+                sent.push(Sent {
+                    key: key.clone(),
+                    seq,
+                    status,
+                    elapsed: started.elapsed(),
+                    body,
+                });
+            }
+            sent
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all
+}
+
+/// Counts a load against what is on its topic: every acknowledged record must be there.
+/// Returns the tally (duplicates counted over every record on the topic) and the acknowledged
+/// ids, and panics if an acknowledged record is missing or an answer is neither the mode's
+/// success nor a 503/504 problem.
+pub fn tally_load(
+    scenario: &str,
+    mode: LoadMode,
+    sent: &[Sent],
+    records: &[Read],
+) -> (Tally, Vec<(String, usize)>) {
+    let mut tally = Tally::new(scenario, &mode.name());
+    tally.sent = sent.len();
+    let mut acknowledged = Vec::new();
+    for s in sent {
+        tally.max_answer = tally.max_answer.max(s.elapsed);
+        if s.status == mode.success() {
+            acknowledged.push((s.key.clone(), s.seq));
+        } else if s.status == 503 || s.status == 504 {
+            tally.refused += 1;
+            assert!(
+                s.body["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("urn:kafka-producer:problem:")),
+                "a {} without a problem body: {s:?}",
+                s.status
+            );
+        } else {
+            panic!("{scenario} {}: unexpected answer {s:?}", mode.name());
+        }
+    }
+    tally.acknowledged = acknowledged.len();
+    let copies = copies(records);
+    tally.landed = copies.len();
+    tally.duplicates = duplicates(&copies);
+    let missing: Vec<&(String, usize)> = acknowledged
+        .iter()
+        .filter(|id| !copies.contains_key(*id))
+        .collect();
+    tally.lost = missing.len();
+    (tally, acknowledged)
+}

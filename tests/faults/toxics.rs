@@ -1,0 +1,346 @@
+//! Scenario 1: the seed's toxics (latency 5 s ± 0.5 s, timeout 2 s, bandwidth 1 KB/s) between the
+//! service and the broker, for every producer and send mode; then every toxic removed.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::support::*;
+
+/// The longest a request may take: the mode's `message.timeout.ms` (3 s plain, 5 s
+/// idempotent) plus the 2 s the service waits past it for librdkafka's verdict, plus 1 s for
+/// HTTP and scheduling. An async request only queues the record.
+fn answer_bound(mode: LoadMode) -> Duration {
+    if mode.asynchronous {
+        Duration::from_secs(1)
+    } else if mode.idempotent {
+        Duration::from_millis(5000 + 2000 + 1000)
+    } else {
+        Duration::from_millis(3000 + 2000 + 1000)
+    }
+}
+
+struct Toxic {
+    name: &'static str,
+    kind: &'static str,
+    attributes: serde_json::Value,
+}
+
+async fn send_each_mode(
+    app: &TestApp,
+    topic: &str,
+    label: &str,
+    round: usize,
+) -> Vec<(LoadMode, Sent)> {
+    let mut tasks = Vec::new();
+    for mode in ALL_MODES {
+        for n in 0..3 {
+            let (client, base, topic) = (app.client.clone(), app.base.clone(), topic.to_string());
+            let key = format!("{}-{label}-{n}", mode.name());
+            tasks.push(tokio::spawn(async move {
+                let started = Instant::now();
+                let response = client
+                    .post(format!("{base}/api/v1/send"))
+                    .timeout(Duration::from_secs(60))
+                    .json(&json!({
+                        "topic": topic, "key": key, "message": numbered(&key, round),
+                        "isIdempotent": mode.idempotent, "isAsync": mode.asynchronous,
+                    }))
+                    .send()
+                    .await
+                    .expect("an answer, not a hang");
+                let status = response.status().as_u16();
+                let body = response.json().await.unwrap_or_default();
+                (
+                    mode,
+                    Sent {
+                        key,
+                        seq: round,
+                        status,
+                        elapsed: started.elapsed(),
+                        body,
+                    },
+                )
+            }));
+        }
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_toxics_get_bounded_answers_and_removal_needs_no_restart() {
+    let toxiproxy = Toxiproxy::from_env();
+    toxiproxy.reset().await;
+    let app = TestApp::spawn_with(&proxied_bootstrap(), &[]).await;
+    let topic = unique_topic("toxics");
+
+    // Before any toxic: every mode works through the proxy.
+    let warm = send_each_mode(&app, &topic, "warm", 0).await;
+    for (mode, sent) in &warm {
+        assert_eq!(sent.status, mode.success(), "{sent:?}");
+    }
+
+    let toxics = [
+        Toxic {
+            name: "latency_5s",
+            kind: "latency",
+            attributes: json!({"latency": 5000, "jitter": 500}),
+        },
+        Toxic {
+            name: "timeout_2s",
+            kind: "timeout",
+            attributes: json!({"timeout": 2000}),
+        },
+        Toxic {
+            name: "bandwidth_1kb",
+            kind: "bandwidth",
+            attributes: json!({"rate": 1}),
+        },
+    ];
+    // Each toxic in turn: requests under it, then the toxic removed and each mode sending
+    // again until it succeeds (honouring `Retry-After` on 503), then five sends in a row.
+    let mut rounds: Vec<Round> = vec![Round {
+        label: "1.0 no toxic".into(),
+        under: warm,
+        after: Vec::new(),
+        recovery: Duration::ZERO,
+    }];
+    for (n, toxic) in toxics.iter().enumerate() {
+        toxiproxy
+            .add(
+                toxic.name,
+                toxic.kind,
+                "downstream",
+                toxic.attributes.clone(),
+            )
+            .await;
+        let under = send_each_mode(&app, &topic, toxic.name, n + 1).await;
+        toxiproxy.remove(toxic.name).await;
+        assert!(toxiproxy.toxic_names().await.is_empty());
+        for (mode, sent) in &under {
+            assert!(
+                sent.elapsed <= answer_bound(*mode),
+                "{}: {} answered after {:?} (bound {:?}): {sent:?}",
+                toxic.name,
+                mode.name(),
+                sent.elapsed,
+                answer_bound(*mode)
+            );
+        }
+        let (after, recovery) = recover(&app, &topic, toxic.name).await;
+        rounds.push(Round {
+            label: format!("1.{} toxic {}", n + 1, toxic.name),
+            under,
+            after,
+            recovery,
+        });
+    }
+
+    // Read everything back. Sync: every 200 is on the topic. Async: every 202 that the service
+    // did not report as failed (metrics) is on the topic. Idempotent: no record twice.
+    assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
+    let records = read_topic(&bootstrap(), &topic, 1, Duration::from_secs(30)).await;
+    let found = copies(&records);
+    let metrics = app.producers.metrics().snapshot();
+    let mut tallies = Vec::new();
+    for mode in ALL_MODES {
+        let failed = metrics
+            .per_mode
+            .iter()
+            .find(|f| f.mode == mode_word(mode) && f.send_type == send_word(mode))
+            .unwrap()
+            .counts
+            .failed as usize;
+        let mut missing_in_mode = 0;
+        for round in &rounds {
+            let label = &round.label;
+            let mine: Vec<&Sent> = round
+                .under
+                .iter()
+                .filter(|(m, _)| m.name() == mode.name())
+                .map(|(_, s)| s)
+                .collect();
+            let recovered: Vec<&Sent> = round
+                .after
+                .iter()
+                .filter(|(m, _)| m.name() == mode.name())
+                .map(|(_, s)| s)
+                .collect();
+            missing_in_mode += recovered
+                .iter()
+                .filter(|s| {
+                    s.status == mode.success() && !found.contains_key(&(s.key.clone(), s.seq))
+                })
+                .count();
+            let keys: std::collections::HashSet<&str> =
+                mine.iter().map(|s| s.key.as_str()).collect();
+            let landed: Vec<(&(String, usize), &usize)> = found
+                .iter()
+                .filter(|((k, _), _)| keys.contains(k.as_str()))
+                .collect();
+            let mut tally = Tally::new(label, &mode.name());
+            tally.sent = mine.len();
+            tally.acknowledged = mine.iter().filter(|s| s.status == mode.success()).count();
+            tally.refused = mine
+                .iter()
+                .filter(|s| s.status == 503 || s.status == 504)
+                .count();
+            tally.landed = landed.len();
+            tally.duplicates = landed.iter().map(|(_, n)| **n - 1).sum();
+            tally.max_answer = mine.iter().map(|s| s.elapsed).max().unwrap_or_default();
+            let missing = mine
+                .iter()
+                .filter(|s| {
+                    s.status == mode.success() && !found.contains_key(&(s.key.clone(), s.seq))
+                })
+                .count();
+            missing_in_mode += missing;
+            if mode.asynchronous {
+                if missing > 0 {
+                    tally.note = format!("{missing} accepted, not delivered, reported failed");
+                }
+            } else {
+                tally.lost = missing;
+            }
+            if !recovered.is_empty() {
+                let note = format!(
+                    "removed: success again after {} ms, then {} of {} sends ok",
+                    round.recovery.as_millis(),
+                    recovered
+                        .iter()
+                        .filter(|s| s.status == mode.success())
+                        .count(),
+                    recovered.len()
+                );
+                tally.note = [note, std::mem::take(&mut tally.note)]
+                    .into_iter()
+                    .filter(|n| !n.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
+            assert!(
+                mine.iter()
+                    .all(|s| s.status == mode.success() || s.status == 503 || s.status == 504),
+                "{label} {}: {mine:?}",
+                mode.name()
+            );
+            tallies.push(tally);
+        }
+        if mode.asynchronous {
+            assert!(
+                missing_in_mode <= failed,
+                "{}: {missing_in_mode} accepted records missing, only {failed} reported failed",
+                mode.name()
+            );
+        } else {
+            assert_eq!(
+                missing_in_mode,
+                0,
+                "{}: acknowledged records missing",
+                mode.name()
+            );
+        }
+    }
+    let idempotent_copies: usize = found
+        .iter()
+        .filter(|((k, _), _)| k.starts_with("idempotent-"))
+        .map(|(_, n)| n - 1)
+        .sum();
+    assert_eq!(idempotent_copies, 0, "duplicates in idempotent mode");
+    for tally in &tallies {
+        if tally.mode.starts_with("idempotent") {
+            assert_eq!(
+                tally.duplicates, 0,
+                "duplicates in idempotent mode: {tally:?}"
+            );
+        }
+        tally.report();
+    }
+    app.stop().await;
+}
+
+struct Round {
+    label: String,
+    under: Vec<(LoadMode, Sent)>,
+    after: Vec<(LoadMode, Sent)>,
+    recovery: Duration,
+}
+
+/// With the toxics removed, each mode sends until it succeeds, honouring `Retry-After` on 503,
+/// then five more that must all succeed: the same process recovers. Returns the answers and the
+/// time from removal to the last mode's first success.
+async fn recover(app: &TestApp, topic: &str, label: &str) -> (Vec<(LoadMode, Sent)>, Duration) {
+    let removed_at = Instant::now();
+    let mut recovery = Duration::ZERO;
+    let mut after = Vec::new();
+    for mode in ALL_MODES {
+        let key = format!("{}-{label}-after", mode.name());
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let answer = send_numbered(app, topic, &key, tries, mode).await;
+            let status = answer.status.as_u16();
+            after.push((mode, sent_of(&key, tries, &answer)));
+            if status == mode.success() {
+                break;
+            }
+            answer.assert_problem(status, "kafka-unavailable");
+            assert!(
+                tries < 10,
+                "{label} removed: {} still failing after {:?}",
+                mode.name(),
+                removed_at.elapsed()
+            );
+            let wait: u64 = answer.headers[reqwest::header::RETRY_AFTER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        }
+        recovery = recovery.max(removed_at.elapsed());
+        for n in 100..105 {
+            let answer = send_numbered(app, topic, &key, n, mode).await;
+            assert_eq!(
+                answer.status.as_u16(),
+                mode.success(),
+                "{label} removed, {}: {:?}",
+                mode.name(),
+                answer.body
+            );
+            after.push((mode, sent_of(&key, n, &answer)));
+        }
+    }
+    (after, recovery)
+}
+
+fn mode_word(mode: LoadMode) -> &'static str {
+    if mode.idempotent {
+        "idempotent"
+    } else {
+        "plain"
+    }
+}
+
+fn send_word(mode: LoadMode) -> &'static str {
+    if mode.asynchronous {
+        "async"
+    } else {
+        "sync"
+    }
+}
+
+fn sent_of(key: &str, seq: usize, answer: &Answer) -> Sent {
+    Sent {
+        key: key.to_string(),
+        seq,
+        status: answer.status.as_u16(),
+        elapsed: answer.elapsed,
+        body: answer.body.clone(),
+    }
+}
