@@ -225,8 +225,10 @@ pub async fn record_count(bootstrap: &str, topic: &str) -> i64 {
     .unwrap()
 }
 
-/// Reads every record of `topic` from the beginning: waits until at least `expected` arrived
-/// (or `timeout`), then keeps reading a moment longer so that extra records (duplicates) show.
+/// Reads every record of `topic` from the beginning. It reads at least up to each partition's
+/// high watermark as the broker gives it when reading starts, and at least `expected` records
+/// (or until `timeout`); then it goes on while records keep coming, and 1.5 s past the last
+/// one, so that records still arriving (duplicates) show too.
 pub async fn read_topic(
     bootstrap: &str,
     topic: &str,
@@ -244,6 +246,15 @@ pub async fn read_topic(
             std::thread::sleep(Duration::from_millis(200));
         };
         let c = consumer(&bootstrap);
+        let on_broker: usize = (0..n)
+            .map(|p| {
+                let (low, high) = c
+                    .fetch_watermarks(&topic, p, Duration::from_secs(10))
+                    .expect("watermarks");
+                usize::try_from(high - low).unwrap_or(0)
+            })
+            .sum();
+        let expected = expected.max(on_broker);
         let mut tpl = TopicPartitionList::new();
         for p in 0..n {
             tpl.add_partition_offset(&topic, p, Offset::Beginning)
@@ -253,17 +264,24 @@ pub async fn read_topic(
         let mut out = Vec::new();
         let mut quiet_until: Option<Instant> = None;
         loop {
-            if out.len() >= expected && quiet_until.is_none() {
-                quiet_until = Some(Instant::now() + Duration::from_millis(1500));
-            }
             let now = Instant::now();
             if now > deadline || quiet_until.is_some_and(|q| now > q) {
                 break;
             }
             if let Some(message) = c.poll(Duration::from_millis(100)) {
                 out.push(to_read(&message.expect("consume")));
+                if out.len() >= expected {
+                    quiet_until = Some(Instant::now() + Duration::from_millis(1500));
+                }
+            } else if out.len() >= expected && quiet_until.is_none() {
+                quiet_until = Some(Instant::now() + Duration::from_millis(1500));
             }
         }
+        assert!(
+            out.len() >= on_broker,
+            "read {} of the {on_broker} records on {topic} within {timeout:?}",
+            out.len()
+        );
         out
     })
     .await

@@ -124,11 +124,28 @@ async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged(
     let records = read_topic(&bootstrap, &topic, 1, Duration::from_secs(30)).await;
     let (mut tally, acknowledged) = tally_load("3 leader SIGKILL, restart", mode, &sent, &records);
     tally.note = format!(
-        "leader {leader} of ISR {isr:?} killed; node {new_leader} led after {} ms",
+        "leader {leader} of ISR {isr:?} killed; node {new_leader} led after {} ms (seen by metadata)",
         election.as_millis()
     );
     tally.report();
     assert!(tally.acknowledged > 100, "too little load: {tally:?}");
+    // The load spanned the crash: requests were in flight when the leader died, and records
+    // were acknowledged by the new leader.
+    let killed = killed_at;
+    let elected = killed_at + election;
+    let in_flight_at_kill = sent
+        .iter()
+        .filter(|s| s.at <= killed && s.at + s.elapsed >= killed)
+        .count();
+    let acked_after_election = sent
+        .iter()
+        .filter(|s| s.at >= elected && s.status == 200)
+        .count();
+    assert!(in_flight_at_kill > 0, "no request in flight at the kill");
+    assert!(
+        acked_after_election > 0,
+        "nothing acknowledged after the election"
+    );
     assert_eq!(tally.lost, 0, "records answered 200 are missing: {tally:?}");
     assert_eq!(tally.duplicates, 0, "duplicates: {tally:?}");
     assert_in_order_per_key(&records, &acknowledged);

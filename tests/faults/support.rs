@@ -251,8 +251,13 @@ pub struct Sent {
     pub key: String,
     pub seq: usize,
     pub status: u16,
+    /// When the request was made, and how long its answer took.
+    pub at: std::time::Instant,
     pub elapsed: Duration,
     pub body: Value,
+    /// With `status` 0: the connection was made (the request may have been served) rather than
+    /// refused.
+    pub connected: bool,
 }
 
 /// How a load sends: the producer mode and sync (200) or async (202).
@@ -363,23 +368,26 @@ pub async fn keyed_load(
                     }))
                     .send()
                     .await;
-                let (status, body) = match answer {
+                let (status, body, connected) = match answer {
                     Ok(response) => {
                         let status = response.status().as_u16();
                         let text = response.text().await.unwrap_or_default();
                         (
                             status,
                             serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                            true,
                         )
                     }
-                    Err(e) => (0, Value::String(e.to_string())),
+                    Err(e) => (0, Value::String(e.to_string()), !e.is_connect()),
                 };
                 sent.push(Sent {
                     key: key.clone(),
                     seq,
                     status,
+                    at: started,
                     elapsed: started.elapsed(),
                     body,
+                    connected,
                 });
             }
             sent
@@ -392,10 +400,9 @@ pub async fn keyed_load(
     all
 }
 
-/// Counts a load against what is on its topic: every acknowledged record must be there.
-/// Returns the tally (duplicates counted over every record on the topic) and the acknowledged
-/// ids, and panics if an acknowledged record is missing or an answer is neither the mode's
-/// success nor a 503/504 problem.
+/// Counts a load against what is on its topic. Returns the tally (acknowledged records missing
+/// counted as `lost`, duplicates over every record on the topic) and the acknowledged ids;
+/// panics on an answer that is neither the mode's success nor a 503/504 problem.
 pub fn tally_load(
     scenario: &str,
     mode: LoadMode,
