@@ -11,6 +11,7 @@
 //! - [`kafka`]: the two shared producers (plain and idempotent), records, delivery and the
 //!   sorting of Kafka errors into classes; the embedded in-process cluster. Knows nothing of HTTP.
 //! - [`metrics`]: counters and latency histograms shared by the delivery path and the HTTP API.
+//! - [`prometheus`]: the Prometheus exposition (`GET /metrics`) the metrics also feed.
 //! - [`http`]: `app(state) -> Router`, the one router for the server, Lambda and the tests; the
 //!   handlers and the `application/problem+json` error answer (HTTP statuses are decided there).
 //! - [`runtime`]: serves the router as a server or through `lambda_http`; shutdown and flush.
@@ -18,6 +19,7 @@
 pub mod http;
 pub mod kafka;
 pub mod metrics;
+pub mod prometheus;
 pub mod runtime;
 pub mod settings;
 pub mod telemetry;

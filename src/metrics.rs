@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::kafka::{ErrorClass, ProducerMode, SendMode};
+use crate::prometheus::Exposition;
 
 /// One counter set for each (producer mode, send mode) pair.
 struct Slot {
@@ -42,6 +43,8 @@ pub struct Metrics {
     failures_by_class: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests refused before any producer saw them (bad input, unknown route…).
     rejected_requests: AtomicU64,
+    /// The same figures and more, for Prometheus (`GET /metrics`).
+    exposition: Exposition,
 }
 
 impl Default for Metrics {
@@ -64,19 +67,39 @@ fn slot_index(mode: ProducerMode, send: SendMode) -> usize {
 
 impl Metrics {
     pub fn new() -> Self {
+        Self::with_topics(Vec::new())
+    }
+
+    /// `topics`: the topics that get a Prometheus label of their own (`METRICS_TOPICS`).
+    pub fn with_topics(topics: Vec<String>) -> Self {
         Metrics {
             started: Instant::now(),
             slots: [Slot::new(), Slot::new(), Slot::new(), Slot::new()],
             failures_by_class: Mutex::new(BTreeMap::new()),
             rejected_requests: AtomicU64::new(0),
+            exposition: Exposition::new(topics),
         }
+    }
+
+    pub fn exposition(&self) -> &Exposition {
+        &self.exposition
     }
 
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
 
-    pub fn record_delivered(&self, mode: ProducerMode, send: SendMode, latency: Duration) {
+    /// A record acknowledged by Kafka: `bytes` of key, value and headers, `latency` from enqueue.
+    pub fn record_delivered(
+        &self,
+        mode: ProducerMode,
+        send: SendMode,
+        topic: &str,
+        bytes: usize,
+        latency: Duration,
+    ) {
+        self.exposition
+            .delivered(mode.as_str(), send.as_str(), topic, bytes, latency);
         let slot = &self.slots[slot_index(mode, send)];
         slot.delivered.fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(latency.as_micros())
@@ -87,7 +110,15 @@ impl Metrics {
         }
     }
 
-    pub fn record_failed(&self, mode: ProducerMode, send: SendMode, class: ErrorClass) {
+    pub fn record_failed(
+        &self,
+        mode: ProducerMode,
+        send: SendMode,
+        topic: &str,
+        class: ErrorClass,
+    ) {
+        self.exposition
+            .failed(mode.as_str(), send.as_str(), topic, class.as_str());
         self.slots[slot_index(mode, send)]
             .failed
             .fetch_add(1, Ordering::Relaxed);
@@ -97,6 +128,7 @@ impl Metrics {
     }
 
     pub fn record_rejected_request(&self) {
+        self.exposition.rejected_request();
         self.rejected_requests.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -198,12 +230,15 @@ mod tests {
             m.record_delivered(
                 ProducerMode::Plain,
                 SendMode::Sync,
+                "t",
+                10,
                 Duration::from_millis(ms),
             );
         }
         m.record_failed(
             ProducerMode::Idempotent,
             SendMode::Async,
+            "t",
             ErrorClass::Timeout,
         );
         let s = m.snapshot();

@@ -40,7 +40,7 @@ pub fn build(
             enqueue_timeout: settings.enqueue_timeout,
             await_async_delivery: settings.runtime == RuntimeKind::Lambda,
         },
-        Arc::new(Metrics::new()),
+        Arc::new(Metrics::with_topics(settings.metrics_topics.clone())),
     )?;
     let state = AppState {
         producers: producers.clone(),

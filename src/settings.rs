@@ -72,6 +72,9 @@ pub struct Settings {
     pub readiness_timeout: Duration,
     /// `MAX_BODY_BYTES`: the largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// `METRICS_TOPICS`: comma-separated topics that get a Prometheus label of their own; every
+    /// other topic is counted as `other`, so that label values stay few.
+    pub metrics_topics: Vec<String>,
     /// `LOG_LEVEL` (or `RUST_LOG`): a tracing filter directive.
     pub log_filter: String,
     /// `LOG_FORMAT`: `json` or `text`; defaults to JSON in Lambda and production.
@@ -188,6 +191,18 @@ impl Settings {
             },
         };
 
+        let mut metrics_topics = Vec::new();
+        for topic in get("METRICS_TOPICS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            crate::kafka::TopicName::parse(topic)
+                .map_err(|e| invalid("METRICS_TOPICS", format!("{topic:?}: {e}")))?;
+            metrics_topics.push(topic.to_owned());
+        }
+
         let log_json = match get("LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
             None => runtime == RuntimeKind::Lambda || environment == Environment::Production,
             Some(v) if v == "json" => true,
@@ -210,6 +225,7 @@ impl Settings {
             enqueue_timeout: millis("ENQUEUE_TIMEOUT_MS", 100)?,
             readiness_timeout: millis("READINESS_TIMEOUT_MS", 2_000)?,
             max_body_bytes,
+            metrics_topics,
             log_filter: get("LOG_LEVEL")
                 .or_else(|| get("RUST_LOG"))
                 .unwrap_or_else(|| "info".to_owned()),

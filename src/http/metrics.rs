@@ -1,6 +1,8 @@
-//! `GET /api/v1/metrics`: the seed's fields, with real figures.
+//! `GET /api/v1/metrics`: the seed's fields, with real figures; `GET /metrics`: Prometheus.
 
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
@@ -28,4 +30,14 @@ pub async fn json(State(state): State<AppState>) -> Json<serde_json::Value> {
         "queueDepth": state.producers.queued(),
         "kafkaReachable": !state.producers.is_unreachable(),
     }))
+}
+
+/// The Prometheus text exposition.
+pub async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
+    let exposition = state.producers.metrics().exposition();
+    exposition.set_reachable(!state.producers.is_unreachable());
+    (
+        [(CONTENT_TYPE, crate::prometheus::CONTENT_TYPE)],
+        exposition.render(),
+    )
 }

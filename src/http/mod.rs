@@ -2,6 +2,7 @@
 //!
 //! Knows Kafka only through [`Producers`] and [`OutgoingRecord`](crate::kafka::OutgoingRecord).
 
+pub mod context;
 mod health;
 mod metrics;
 pub mod problem;
@@ -10,7 +11,9 @@ mod send;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -49,6 +52,25 @@ impl AppState {
     }
 }
 
+/// Counts every answer by route template (never the raw path), method and status.
+async fn count_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    state.producers.metrics().exposition().request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 /// The router: every endpoint, the error answers for unknown routes and methods, the body limit.
 pub fn app(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
@@ -59,10 +81,16 @@ pub fn app(state: AppState) -> Router {
         .route("/health/ready", get(health::ready))
         .route("/api/v1/status", get(health::status))
         .route("/api/v1/metrics", get(metrics::json))
+        .route("/metrics", get(metrics::prometheus))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_request,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(axum::middleware::from_fn(context::request_context))
         .with_state(state)
 }

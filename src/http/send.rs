@@ -10,10 +10,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::context::{RequestContext, TRACEPARENT, TRACESTATE};
 use super::problem::ApiError;
 use super::AppState;
 use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode, TopicName, RESERVED_HEADERS};
@@ -70,6 +72,7 @@ pub struct ShortcutResponse {
 
 pub async fn send(
     State(state): State<AppState>,
+    Extension(context): Extension<RequestContext>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
     let parsed = body_object(body, state.max_body_bytes).and_then(|object| {
@@ -99,7 +102,8 @@ pub async fn send(
         )?;
         Ok((record, mode, send))
     });
-    let (record, mode, send) = state.count_rejection(parsed)?;
+    let (mut record, mode, send) = state.count_rejection(parsed)?;
+    carry_trace(&mut record, &context);
     let outcome = state.producers.send(&record, mode, send).await?;
     let (status, partition, offset, label) = answer(outcome, send);
     Ok((
@@ -122,6 +126,7 @@ pub async fn shortcut(
     State(state): State<AppState>,
     Path(route): Path<String>,
     RawQuery(query): RawQuery,
+    Extension(context): Extension<RequestContext>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ShortcutResponse>), ApiError> {
     let (mode, send) = match route.as_str() {
@@ -137,7 +142,8 @@ pub async fn shortcut(
     };
     let parsed = shortcut_fields(body, query.as_deref(), state.max_body_bytes)
         .and_then(|b| record_from(b.topic, b.key, b.message, BTreeMap::new(), None));
-    let record = state.count_rejection(parsed)?;
+    let mut record = state.count_rejection(parsed)?;
+    carry_trace(&mut record, &context);
     let outcome = state.producers.send(&record, mode, send).await?;
     let (status, partition, offset, label) = answer(outcome, send);
     Ok((
@@ -151,6 +157,14 @@ pub async fn shortcut(
             status: label,
         }),
     ))
+}
+
+/// Adds the trace context to the record's headers, unless the caller set them in the body.
+fn carry_trace(record: &mut OutgoingRecord, context: &RequestContext) {
+    let given = |name: &str| record.headers.iter().any(|(n, _)| n == name);
+    if !given(TRACEPARENT) && !given(TRACESTATE) {
+        record.headers.extend(context.record_headers());
+    }
 }
 
 /// Sync answers 200 with the position; async answers 202, with the position too when the

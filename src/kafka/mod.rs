@@ -27,7 +27,9 @@ pub use record::{
 };
 
 use crate::metrics::Metrics;
+use crate::prometheus::ClientStats;
 use crate::settings::{is_secret_property, KafkaOverrides};
+use tracing::Instrument;
 
 /// Settings every producer gets before the mode's own and the environment's.
 const SERVICE_DEFAULTS: &[(&str, &str)] = &[
@@ -35,6 +37,8 @@ const SERVICE_DEFAULTS: &[(&str, &str)] = &[
     // `message.timeout.ms` here: a send to a topic that does not exist would time out (504)
     // instead of answering 404. Two seconds still leaves an auto-created topic time to appear.
     ("topic.metadata.propagation.max.ms", "2000"),
+    // Queue depth, in-flight requests, round trips, batch sizes and retries for `GET /metrics`.
+    ("statistics.interval.ms", "5000"),
 ];
 
 /// The seed's plain producer: leader acknowledgement, no idempotence.
@@ -99,6 +103,7 @@ impl BrokerHealth {
 pub struct ProducerContext {
     mode: ProducerMode,
     health: Arc<BrokerHealth>,
+    metrics: Arc<Metrics>,
 }
 
 impl ClientContext for ProducerContext {
@@ -108,9 +113,25 @@ impl ClientContext for ProducerContext {
         }
         tracing::warn!(producer = self.mode.as_str(), error = %error, reason, "kafka client error");
     }
+
+    /// librdkafka's statistics (every `statistics.interval.ms`), kept for `GET /metrics`.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.metrics
+            .exposition()
+            .client_stats(self.mode.as_str(), ClientStats::of(&statistics));
+    }
 }
 
 type KafkaProducer = FutureProducer<ProducerContext>;
+
+/// What the delivery path needs to count a record once its outcome is known.
+struct Sent {
+    topic: String,
+    bytes: usize,
+    mode: ProducerMode,
+    send: SendMode,
+    started: Instant,
+}
 
 struct ModeProducer {
     producer: KafkaProducer,
@@ -174,7 +195,8 @@ pub struct ProducerOptions<'a> {
 impl Producers {
     pub fn build(options: ProducerOptions<'_>, metrics: Arc<Metrics>) -> Result<Self, BuildError> {
         let health = Arc::new(BrokerHealth::default());
-        let build_one = |mode: ProducerMode| build_producer(mode, &options, health.clone());
+        let build_one =
+            |mode: ProducerMode| build_producer(mode, &options, health.clone(), metrics.clone());
         let inner = Inner {
             plain: build_one(ProducerMode::Plain)?,
             idempotent: build_one(ProducerMode::Idempotent)?,
@@ -219,21 +241,34 @@ impl Producers {
         let future = match self.queue(record, mode, send).await {
             Ok(future) => future,
             Err(error) => {
-                self.inner.metrics.record_failed(mode, send, error.class);
+                self.inner
+                    .metrics
+                    .record_failed(mode, send, record.topic.as_str(), error.class);
                 return Err(error);
             }
+        };
+        let sent = Sent {
+            topic: record.topic.as_str().to_string(),
+            bytes: record.size(),
+            mode,
+            send,
+            started,
         };
         if send == SendMode::Async && !self.inner.await_async_delivery {
             let this = self.clone();
             this.inner.unsettled.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                // `settle` counts and logs the outcome; nobody is left to answer.
-                let _ = this.settle(future, mode, send, started).await;
-                this.inner.unsettled.fetch_sub(1, Ordering::SeqCst);
-            });
+            // In the request's span: the delivery report's log line carries its request id.
+            tokio::spawn(
+                async move {
+                    // `settle` counts and logs the outcome; nobody is left to answer.
+                    let _ = this.settle(future, sent).await;
+                    this.inner.unsettled.fetch_sub(1, Ordering::SeqCst);
+                }
+                .in_current_span(),
+            );
             return Ok(Outcome::Queued);
         }
-        let delivered = self.settle(future, mode, send, started).await?;
+        let delivered = self.settle(future, sent).await?;
         Ok(Outcome::Acknowledged(delivered))
     }
 
@@ -308,13 +343,14 @@ impl Producers {
     }
 
     /// Waits for the delivery report of a queued record and counts it.
-    async fn settle(
-        &self,
-        future: DeliveryFuture,
-        mode: ProducerMode,
-        send: SendMode,
-        started: Instant,
-    ) -> Result<Delivered, SendError> {
+    async fn settle(&self, future: DeliveryFuture, sent: Sent) -> Result<Delivered, SendError> {
+        let Sent {
+            topic,
+            bytes,
+            mode,
+            send,
+            started,
+        } = sent;
         let guard = self.mode(mode).delivery_guard;
         let result = match tokio::time::timeout(guard, future).await {
             Ok(Ok(Ok(delivery))) => Ok(Delivered {
@@ -346,7 +382,7 @@ impl Producers {
         match &result {
             Ok(delivered) => {
                 self.inner.health.set(true);
-                metrics.record_delivered(mode, send, started.elapsed());
+                metrics.record_delivered(mode, send, &topic, bytes, started.elapsed());
                 tracing::debug!(
                     mode = mode.as_str(),
                     send = send.as_str(),
@@ -356,7 +392,7 @@ impl Producers {
                 );
             }
             Err(error) => {
-                metrics.record_failed(mode, send, error.class);
+                metrics.record_failed(mode, send, &topic, error.class);
                 tracing::warn!(
                     mode = mode.as_str(),
                     send = send.as_str(),
@@ -478,6 +514,7 @@ fn build_producer(
     mode: ProducerMode,
     options: &ProducerOptions<'_>,
     health: Arc<BrokerHealth>,
+    metrics: Arc<Metrics>,
 ) -> Result<ModeProducer, BuildError> {
     let (mode_defaults, mode_overrides, env_prefix) = match mode {
         ProducerMode::Plain => (PLAIN_DEFAULTS, &options.overrides.plain, "KAFKA_PLAIN_"),
@@ -517,7 +554,11 @@ fn build_producer(
         config.set(k, v);
     }
     let producer: KafkaProducer = config
-        .create_with_context(ProducerContext { mode, health })
+        .create_with_context(ProducerContext {
+            mode,
+            health,
+            metrics,
+        })
         .map_err(|error| build_error(&error, &properties))?;
 
     let timeout_ms = properties

@@ -116,6 +116,19 @@ pub struct OutgoingRecord {
     pub partition: Option<i32>,
 }
 
+impl OutgoingRecord {
+    /// Bytes of key, value and the caller's headers (names and values).
+    pub fn size(&self) -> usize {
+        self.key.len()
+            + self.value.len()
+            + self
+                .headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

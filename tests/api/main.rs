@@ -9,6 +9,8 @@ mod lab;
 mod lambda;
 mod lambda_package;
 mod process;
+mod prometheus;
 mod send;
 mod status;
+mod trace_context;
 mod unreachable;

@@ -1,0 +1,198 @@
+//! Per-request context: a request id on every log line and answer, and the W3C trace context
+//! that is carried into the records so that consumers can continue the trace.
+//!
+//! - `x-request-id`: the caller's (up to 128 visible ASCII characters) or a new UUID; answered
+//!   in the same header and recorded on the request's span, so every log line of the request,
+//!   including the delivery report of an async send, carries it.
+//! - `traceparent` (W3C Trace Context, version 00): the service is one hop of the caller's
+//!   trace. It keeps the caller's trace id (or starts a trace when there is none or it is
+//!   invalid), takes a new span id of its own, and writes `traceparent` (and the caller's
+//!   `tracestate`, when given) into every record's headers and into the answer.
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const TRACEPARENT: &str = "traceparent";
+pub const TRACESTATE: &str = "tracestate";
+
+/// What a handler knows of the request beyond its body.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub trace: TraceParent,
+    /// The caller's `tracestate`, passed on unchanged.
+    pub tracestate: Option<String>,
+}
+
+impl RequestContext {
+    /// The record headers that carry the trace on: `traceparent`, and `tracestate` if any.
+    pub fn record_headers(&self) -> Vec<(String, Vec<u8>)> {
+        let mut headers = vec![(TRACEPARENT.to_owned(), self.trace.to_string().into_bytes())];
+        if let Some(state) = &self.tracestate {
+            headers.push((TRACESTATE.to_owned(), state.clone().into_bytes()));
+        }
+        headers
+    }
+}
+
+/// A W3C `traceparent`: `00-<trace id, 32 hex>-<parent span id, 16 hex>-<flags, 2 hex>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceParent {
+    pub trace_id: String,
+    pub span_id: String,
+    pub flags: String,
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn random_hex(bytes: usize) -> String {
+    loop {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let hex = &id[..bytes * 2];
+        if hex.bytes().any(|b| b != b'0') {
+            return hex.to_owned();
+        }
+    }
+}
+
+impl TraceParent {
+    /// Parses a version-00 `traceparent`; `None` when it is not one (all-zero ids are invalid).
+    pub fn parse(value: &str) -> Option<Self> {
+        let mut parts = value.trim().split('-');
+        let (version, trace_id, span_id, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let valid = version == "00"
+            && parts.next().is_none()
+            && is_lower_hex(trace_id, 32)
+            && is_lower_hex(span_id, 16)
+            && is_lower_hex(flags, 2)
+            && trace_id.bytes().any(|b| b != b'0')
+            && span_id.bytes().any(|b| b != b'0');
+        valid.then(|| TraceParent {
+            trace_id: trace_id.to_owned(),
+            span_id: span_id.to_owned(),
+            flags: flags.to_owned(),
+        })
+    }
+
+    /// A new trace, sampled.
+    pub fn root() -> Self {
+        TraceParent {
+            trace_id: random_hex(16),
+            span_id: random_hex(8),
+            flags: "01".to_owned(),
+        }
+    }
+
+    /// This service's hop of the same trace: same trace id and flags, a new span id.
+    pub fn child(&self) -> Self {
+        TraceParent {
+            trace_id: self.trace_id.clone(),
+            span_id: random_hex(8),
+            flags: self.flags.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for TraceParent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "00-{}-{}-{}", self.trace_id, self.span_id, self.flags)
+    }
+}
+
+fn caller_request_id(request: &Request) -> Option<String> {
+    let value = request.headers().get(&REQUEST_ID)?.to_str().ok()?.trim();
+    let valid =
+        !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic());
+    valid.then(|| value.to_owned())
+}
+
+/// The middleware: builds the context, runs the request in a span that carries it, and answers
+/// with `x-request-id` and `traceparent`.
+pub async fn request_context(mut request: Request, next: Next) -> Response {
+    let request_id =
+        caller_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // Read in a block: a borrow of the request must not live across the await below.
+    let (parent, tracestate) = {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let parent = header(TRACEPARENT).and_then(|v| TraceParent::parse(&v));
+        // `tracestate` belongs to the caller's trace: dropped when that trace is not continued.
+        let tracestate = parent
+            .as_ref()
+            .and(header(TRACESTATE))
+            .filter(|s| s.len() <= 512 && s.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
+        (parent, tracestate)
+    };
+    let trace = parent
+        .as_ref()
+        .map_or_else(TraceParent::root, TraceParent::child);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        trace_id = %trace.trace_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let context = RequestContext {
+        request_id: request_id.clone(),
+        trace: trace.clone(),
+        tracestate,
+    };
+    request.extensions_mut().insert(context);
+    let mut response = next.run(request).instrument(span).await;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace.to_string()) {
+        headers.insert(TRACEPARENT, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_parses_only_valid_version_00() {
+        let tp = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .expect("valid");
+        assert_eq!(tp.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(tp.span_id, "00f067aa0ba902b7");
+        for bad in [
+            "",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert_eq!(TraceParent::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_child_keeps_the_trace_and_takes_a_new_span() {
+        let parent = TraceParent::root();
+        let child = parent.child();
+        assert_eq!(child.trace_id, parent.trace_id);
+        assert_ne!(child.span_id, parent.span_id);
+        assert_eq!(TraceParent::parse(&child.to_string()), Some(child));
+    }
+}

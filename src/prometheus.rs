@@ -1,0 +1,540 @@
+//! `GET /metrics`: the Prometheus text exposition, one registry per service instance.
+//!
+//! Counters and histograms are updated on the hot path (requests, deliveries); librdkafka's
+//! statistics (every `statistics.interval.ms`) and the process's memory and CPU are read at
+//! scrape time by a collector. Label values are bounded: routes are the router's templates,
+//! modes, send types, outcomes and error classes are fixed sets, brokers are the cluster's
+//! nodes, and a topic is a label only when it is on the configured list (`METRICS_TOPICS`);
+//! every other topic counts as `other`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The content type of the classic Prometheus text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The label of every topic that is not on the configured list.
+pub const OTHER_TOPIC: &str = "other";
+
+/// Latency buckets in seconds, 1 ms to 30 s (beyond every `message.timeout.ms` default).
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RecordLabels {
+    mode: &'static str,
+    send_type: &'static str,
+    outcome: &'static str,
+    topic: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeLabels {
+    mode: &'static str,
+    send_type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BytesLabels {
+    mode: &'static str,
+    topic: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClassLabels {
+    class: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+/// The figures kept from one librdkafka statistics report of one producer.
+#[derive(Debug, Clone, Default)]
+pub struct ClientStats {
+    /// Records in the producer's queues, and their bytes.
+    pub queued_records: u64,
+    pub queued_bytes: u64,
+    /// Requests sent and awaiting an answer, over all brokers.
+    pub in_flight_requests: i64,
+    /// Retried requests and requests timed out, over all brokers (since start).
+    pub retries: u64,
+    pub request_timeouts: u64,
+    /// Average round trip per broker (`host:port`), in seconds.
+    pub broker_rtt_seconds: BTreeMap<String, f64>,
+    /// Average batch size over the topics produced to, in bytes and in records.
+    pub batch_bytes: f64,
+    pub batch_records: f64,
+}
+
+impl ClientStats {
+    pub fn of(statistics: &rdkafka::Statistics) -> Self {
+        let brokers = statistics.brokers.values().filter(|b| b.nodeid >= 0);
+        let mut stats = ClientStats {
+            queued_records: statistics.msg_cnt,
+            queued_bytes: statistics.msg_size,
+            ..ClientStats::default()
+        };
+        for broker in brokers {
+            stats.in_flight_requests += broker.waitresp_cnt;
+            stats.retries += broker.txretries;
+            stats.request_timeouts += broker.req_timeouts;
+            if let Some(rtt) = &broker.rtt {
+                if rtt.cnt > 0 {
+                    stats
+                        .broker_rtt_seconds
+                        .insert(broker.nodename.clone(), rtt.avg as f64 / 1_000_000.0);
+                }
+            }
+        }
+        let batches: Vec<_> = statistics
+            .topics
+            .values()
+            .filter(|t| t.batchsize.cnt > 0)
+            .collect();
+        if !batches.is_empty() {
+            let n = batches.len() as f64;
+            stats.batch_bytes = batches.iter().map(|t| t.batchsize.avg as f64).sum::<f64>() / n;
+            stats.batch_records = batches.iter().map(|t| t.batchcnt.avg as f64).sum::<f64>() / n;
+        }
+        stats
+    }
+}
+
+/// What the collector reads at scrape time.
+#[derive(Debug, Default)]
+struct Live {
+    /// The last statistics report of each producer, by producer mode.
+    clients: Mutex<BTreeMap<&'static str, ClientStats>>,
+    /// Whether the service can reach a broker (1) or not (0), as the producers last saw it.
+    reachable: AtomicU64,
+}
+
+#[derive(Debug)]
+struct LiveCollector(Arc<Live>);
+
+/// A gauge or counter of one value per label set.
+fn encode_each<L: EncodeLabelSet, M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    values: impl IntoIterator<Item = (L, M)>,
+) -> Result<(), std::fmt::Error> {
+    let mut values = values.into_iter().peekable();
+    let Some((_, first)) = values.peek() else {
+        return Ok(());
+    };
+    let mut family = encoder.encode_descriptor(name, help, None, first.metric_type())?;
+    for (labels, metric) in values {
+        metric.encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// A gauge or counter without labels.
+fn encode_one(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    metric: impl EncodeMetric,
+) -> Result<(), std::fmt::Error> {
+    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
+}
+
+impl Collector for LiveCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let clients = self.0.clients.lock().map(|c| c.clone()).unwrap_or_default();
+        let per_producer = |f: fn(&ClientStats) -> f64| {
+            clients
+                .iter()
+                .map(move |(mode, s)| ([("producer", *mode)], ConstGauge::new(f(s))))
+                .collect::<Vec<_>>()
+        };
+        encode_each(
+            &mut encoder,
+            "librdkafka_queued_records",
+            "Records in the producer's queues (librdkafka msg_cnt)",
+            per_producer(|s| s.queued_records as f64),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_queued_bytes",
+            "Bytes of the records in the producer's queues (librdkafka msg_size)",
+            per_producer(|s| s.queued_bytes as f64),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_in_flight_requests",
+            "Requests sent to brokers and awaiting an answer",
+            per_producer(|s| s.in_flight_requests as f64),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_batch_size_bytes",
+            "Average size of the batches sent, in bytes",
+            per_producer(|s| s.batch_bytes),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_batch_size_records",
+            "Average number of records in the batches sent",
+            per_producer(|s| s.batch_records),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_retries",
+            "Requests retried by librdkafka since start",
+            clients
+                .iter()
+                .map(|(mode, s)| ([("producer", *mode)], ConstCounter::new(s.retries))),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_request_timeouts",
+            "Requests timed out by librdkafka since start",
+            clients
+                .iter()
+                .map(|(mode, s)| ([("producer", *mode)], ConstCounter::new(s.request_timeouts))),
+        )?;
+        encode_each(
+            &mut encoder,
+            "librdkafka_broker_rtt_seconds",
+            "Average round trip to each broker",
+            clients.iter().flat_map(|(mode, s)| {
+                s.broker_rtt_seconds.iter().map(move |(broker, rtt)| {
+                    (
+                        [("producer", mode.to_string()), ("broker", broker.clone())],
+                        ConstGauge::new(*rtt),
+                    )
+                })
+            }),
+        )?;
+        encode_one(
+            &mut encoder,
+            "kafka_reachable",
+            "1 when the producers reach a broker, 0 when none answers",
+            ConstGauge::new(self.0.reachable.load(std::sync::atomic::Ordering::Relaxed) as i64),
+        )?;
+        if let Some(process) = process_figures() {
+            encode_one(
+                &mut encoder,
+                "process_resident_memory_bytes",
+                "Resident memory of the process",
+                ConstGauge::new(process.rss_bytes),
+            )?;
+            encode_one(
+                &mut encoder,
+                "process_cpu_seconds",
+                "CPU time used by the process (user and system)",
+                ConstCounter::new(process.cpu_seconds),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+struct ProcessFigures {
+    rss_bytes: i64,
+    cpu_seconds: f64,
+}
+
+/// Resident memory and CPU time from `/proc/self` (Linux; elsewhere nothing).
+fn process_figures() -> Option<ProcessFigures> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let resident_pages: i64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces: the fields after it start past the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name and state.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf only reads configuration values.
+    let (page_size, ticks_per_second) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PAGESIZE),
+            libc::sysconf(libc::_SC_CLK_TCK),
+        )
+    };
+    if page_size <= 0 || ticks_per_second <= 0 {
+        return None;
+    }
+    Some(ProcessFigures {
+        rss_bytes: resident_pages * page_size,
+        cpu_seconds: ticks / ticks_per_second as f64,
+    })
+}
+
+/// The service's Prometheus registry and the metrics the hot path updates.
+pub struct Exposition {
+    registry: Registry,
+    topics: BTreeSet<String>,
+    requests: Family<RequestLabels, Counter>,
+    request_duration: Family<RouteLabels, Histogram>,
+    records: Family<RecordLabels, Counter>,
+    record_bytes: Family<BytesLabels, Counter>,
+    delivery_duration: Family<ModeLabels, Histogram>,
+    failures: Family<ClassLabels, Counter>,
+    rejected: Counter,
+    live: Arc<Live>,
+}
+
+impl std::fmt::Debug for Exposition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exposition")
+            .field("topics", &self.topics)
+            .finish()
+    }
+}
+
+impl Exposition {
+    /// `topics`: the topics that get a label of their own.
+    pub fn new(topics: impl IntoIterator<Item = String>) -> Self {
+        let mut registry = Registry::with_prefix("kafka_producer");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status",
+            requests.clone(),
+        );
+        let request_duration =
+            Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template and method",
+            request_duration.clone(),
+        );
+        let records = Family::<RecordLabels, Counter>::default();
+        registry.register(
+            "records",
+            "Records whose outcome is known: delivered (acknowledged by Kafka) or failed",
+            records.clone(),
+        );
+        let record_bytes = Family::<BytesLabels, Counter>::default();
+        registry.register(
+            "record_bytes",
+            "Bytes of the records delivered (key, value and headers)",
+            record_bytes.clone(),
+        );
+        let delivery_duration =
+            Family::<ModeLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
+        registry.register(
+            "delivery_duration_seconds",
+            "From enqueue to Kafka's acknowledgement, for delivered records",
+            delivery_duration.clone(),
+        );
+        let failures = Family::<ClassLabels, Counter>::default();
+        registry.register(
+            "failures",
+            "Sends that failed, by error class (every mode together)",
+            failures.clone(),
+        );
+        let rejected = Counter::default();
+        registry.register(
+            "rejected_requests",
+            "Requests refused before any producer saw them (bad input, unknown route...)",
+            rejected.clone(),
+        );
+        let live = Arc::new(Live::default());
+        live.reachable
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        registry.register_collector(Box::new(LiveCollector(live.clone())));
+        Exposition {
+            registry,
+            topics: topics.into_iter().collect(),
+            requests,
+            request_duration,
+            records,
+            record_bytes,
+            delivery_duration,
+            failures,
+            rejected,
+            live,
+        }
+    }
+
+    /// The topic's label: itself when configured, `other` otherwise.
+    fn topic_label(&self, topic: &str) -> String {
+        if self.topics.contains(topic) {
+            topic.to_string()
+        } else {
+            OTHER_TOPIC.to_string()
+        }
+    }
+
+    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_string(),
+                method: method.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.request_duration
+            .get_or_create(&RouteLabels {
+                route: route.to_string(),
+                method: method.to_string(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn delivered(
+        &self,
+        mode: &'static str,
+        send_type: &'static str,
+        topic: &str,
+        bytes: usize,
+        latency: Duration,
+    ) {
+        let topic = self.topic_label(topic);
+        self.records
+            .get_or_create(&RecordLabels {
+                mode,
+                send_type,
+                outcome: "delivered",
+                topic: topic.clone(),
+            })
+            .inc();
+        self.record_bytes
+            .get_or_create(&BytesLabels { mode, topic })
+            .inc_by(bytes as u64);
+        self.delivery_duration
+            .get_or_create(&ModeLabels { mode, send_type })
+            .observe(latency.as_secs_f64());
+    }
+
+    pub fn failed(
+        &self,
+        mode: &'static str,
+        send_type: &'static str,
+        topic: &str,
+        class: &'static str,
+    ) {
+        self.records
+            .get_or_create(&RecordLabels {
+                mode,
+                send_type,
+                outcome: "failed",
+                topic: self.topic_label(topic),
+            })
+            .inc();
+        self.failures.get_or_create(&ClassLabels { class }).inc();
+    }
+
+    pub fn rejected_request(&self) {
+        self.rejected.inc();
+    }
+
+    /// Keeps a producer's latest librdkafka statistics for the next scrape. Round trips and
+    /// batch sizes are averages over the last interval, empty when nothing was sent: the last
+    /// interval that had traffic is kept then.
+    pub fn client_stats(&self, producer: &'static str, mut stats: ClientStats) {
+        if let Ok(mut clients) = self.live.clients.lock() {
+            if let Some(previous) = clients.get(producer) {
+                for (broker, rtt) in &previous.broker_rtt_seconds {
+                    stats
+                        .broker_rtt_seconds
+                        .entry(broker.clone())
+                        .or_insert(*rtt);
+                }
+                if stats.batch_records == 0.0 {
+                    stats.batch_bytes = previous.batch_bytes;
+                    stats.batch_records = previous.batch_records;
+                }
+            }
+            clients.insert(producer, stats);
+        }
+    }
+
+    pub fn set_reachable(&self, reachable: bool) {
+        self.live
+            .reachable
+            .store(u64::from(reachable), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(text: &str, line_start: &str) -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn counts_appear_with_bounded_labels() {
+        let e = Exposition::new(["orders".to_string()]);
+        e.delivered("plain", "sync", "orders", 10, Duration::from_millis(3));
+        e.delivered("plain", "sync", "user-1234", 5, Duration::from_millis(3));
+        e.failed("idempotent", "async", "secret-topic", "timeout");
+        e.request("/api/v1/send", "POST", 200, Duration::from_millis(4));
+        let text = e.render();
+        assert_eq!(
+            value(&text, "kafka_producer_records_total{mode=\"plain\",send_type=\"sync\",outcome=\"delivered\",topic=\"orders\"}"),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            value(&text, "kafka_producer_records_total{mode=\"plain\",send_type=\"sync\",outcome=\"delivered\",topic=\"other\"}"),
+            Some(1.0),
+            "{text}"
+        );
+        assert!(
+            !text.contains("user-1234") && !text.contains("secret-topic"),
+            "{text}"
+        );
+        assert_eq!(
+            value(&text, "kafka_producer_failures_total{class=\"timeout\"}"),
+            Some(1.0)
+        );
+        assert_eq!(
+            value(
+                &text,
+                "kafka_producer_record_bytes_total{mode=\"plain\",topic=\"orders\"}"
+            ),
+            Some(10.0)
+        );
+        assert_eq!(
+            value(&text, "kafka_producer_http_requests_total{route=\"/api/v1/send\",method=\"POST\",status=\"200\"}"),
+            Some(1.0)
+        );
+        assert!(
+            text.contains("kafka_producer_delivery_duration_seconds_bucket{"),
+            "{text}"
+        );
+        assert!(value(&text, "kafka_producer_process_resident_memory_bytes").unwrap() > 0.0);
+    }
+}
