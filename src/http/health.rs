@@ -18,6 +18,15 @@ pub fn now_rfc3339() -> String {
 
 /// Liveness never touches Kafka: a slow cluster must not get the pod restarted. Only a producer
 /// that can never send again (a fatal librdkafka error) makes it fail.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Alive", body = super::openapi::Health),
+        (status = 503, description = "A producer failed for good", body = super::openapi::Health),
+    )
+)]
 pub async fn live(State(state): State<AppState>) -> Response {
     match state.producers.fatal_error() {
         None => Json(json!({"status": "healthy", "timestamp": now_rfc3339()})).into_response(),
@@ -30,6 +39,16 @@ pub async fn live(State(state): State<AppState>) -> Response {
 }
 
 /// Ready while the cluster answers a metadata request within `READINESS_TIMEOUT_MS`.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The cluster answers", body = super::openapi::Ready),
+        (status = 503, description = "No broker answers", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 504, description = "The cluster did not answer in time", body = super::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
     let brokers = state
         .producers
@@ -42,6 +61,13 @@ pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> 
     )
 }
 
+/// Service, runtime, modes, broker reachability and the producers' key settings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    tag = "operations",
+    responses((status = 200, description = "The service's status", body = super::openapi::Figures))
+)]
 pub async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
     let info = &state.info;
     let probe: Result<usize, SendError> = state.producers.probe(state.readiness_timeout).await;

@@ -9,6 +9,13 @@ use serde_json::json;
 use super::health::now_rfc3339;
 use super::AppState;
 
+/// Records delivered and failed, latencies, failures by class, queue depth, uptime.
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics",
+    tag = "operations",
+    responses((status = 200, description = "The figures as JSON", body = super::openapi::Figures))
+)]
 pub async fn json(State(state): State<AppState>) -> Json<serde_json::Value> {
     let snapshot = state.producers.metrics().snapshot();
     Json(json!({
@@ -33,6 +40,12 @@ pub async fn json(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 /// The Prometheus text exposition.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"))
+)]
 pub async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
     let exposition = state.producers.metrics().exposition();
     exposition.set_reachable(!state.producers.is_unreachable());

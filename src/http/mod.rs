@@ -5,6 +5,7 @@
 pub mod context;
 mod health;
 mod metrics;
+pub mod openapi;
 pub mod problem;
 mod send;
 
@@ -74,7 +75,20 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
 /// The router: every endpoint, the error answers for unknown routes and methods, the body limit.
 pub fn app(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
-    Router::new()
+    let mut router = Router::new();
+    if state.info.environment != Environment::Production {
+        // As the seed: the API's page at the root, outside production.
+        router = router.route(
+            "/",
+            get(|| async { axum::response::Redirect::temporary("/swagger-ui/") }),
+        );
+    }
+    router
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/swagger-ui")
+                .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+        )
+        .route("/openapi.json", get(openapi::json))
         .route("/api/v1/send", post(send::send))
         .route("/api/v1/test/{mode}", post(send::shortcut))
         .route("/health", get(health::live))

@@ -171,8 +171,8 @@ fn send_problem(error: &SendError) -> Problem {
     problem
 }
 
-/// The body of every error answer.
-#[derive(Debug, Serialize)]
+/// The body of every error answer (RFC 9457 `application/problem+json`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     #[serde(rename = "type")]

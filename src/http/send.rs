@@ -45,7 +45,8 @@ struct ShortcutBody {
     message: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A record sent: where it is (sync, or async in Lambda) or that it is queued (async).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendResponse {
     pub success: bool,
@@ -59,7 +60,8 @@ pub struct SendResponse {
     pub status: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+/// A record sent through a shortcut.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ShortcutResponse {
     /// `plain-sync`, `idempotent-sync`, `plain-async` or `idempotent-async`.
     pub mode: String,
@@ -70,6 +72,17 @@ pub struct ShortcutResponse {
     pub status: &'static str,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/send",
+    tag = "send",
+    request_body(content = super::openapi::SendRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Sync: acknowledged by Kafka, with partition and offset", body = SendResponse),
+        (status = 202, description = "Async: queued; the outcome is counted in the metrics", body = SendResponse),
+        super::openapi::SendProblems,
+    )
+)]
 pub async fn send(
     State(state): State<AppState>,
     Extension(context): Extension<RequestContext>,
@@ -122,6 +135,23 @@ pub async fn send(
 }
 
 /// `POST /api/v1/test/{plain|idempotent|plain-async|idempotent-async}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/test/{mode}",
+    tag = "send",
+    params(
+        ("mode" = super::openapi::ShortcutMode, Path, description = "Producer and send mode"),
+        ("topic" = Option<String>, Query, description = "Instead of the body's topic"),
+        ("key" = Option<String>, Query, description = "Instead of the body's key"),
+        ("message" = Option<String>, Query, description = "Instead of the body's message"),
+    ),
+    request_body(content = Option<super::openapi::ShortcutRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Sync: acknowledged by Kafka", body = ShortcutResponse),
+        (status = 202, description = "Async: queued", body = ShortcutResponse),
+        super::openapi::SendProblems,
+    )
+)]
 pub async fn shortcut(
     State(state): State<AppState>,
     Path(route): Path<String>,
@@ -228,6 +258,10 @@ fn body_object(
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::bad_request("malformed-json", format!("the body is not valid JSON: {e}"))
     })?;
+    // JSON `null` says "no body" as well as an empty one does.
+    if value.is_null() {
+        return Ok(None);
+    }
     let Value::Object(raw) = value else {
         return Err(ApiError::bad_request(
             "malformed-json",

@@ -23,7 +23,7 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 pub use delivery::{Delivered, ErrorClass, SendError};
 pub use record::{
     InvalidTopicName, OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE,
-    HEADER_SEND_MODE, HEADER_TIMESTAMP, RESERVED_HEADERS,
+    HEADER_SEND_MODE, HEADER_TIMESTAMP, MAX_TOPIC_NAME_LENGTH, RESERVED_HEADERS,
 };
 
 use crate::metrics::Metrics;

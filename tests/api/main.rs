@@ -8,6 +8,7 @@ mod helpers;
 mod lab;
 mod lambda;
 mod lambda_package;
+mod openapi;
 mod process;
 mod prometheus;
 mod send;

@@ -1,0 +1,190 @@
+//! The OpenAPI 3.1 description, generated from the handlers' annotations and the schemas
+//! below, served at `/openapi.json`; Swagger UI at `/swagger-ui` (assets embedded in the
+//! binary by the `utoipa-swagger-ui` crate's vendored copy: nothing is fetched from a CDN).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::problem::Problem;
+use super::{health, metrics, send};
+
+/// `POST /api/v1/send`. Property names are matched case-insensitively; every one is optional.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"topic": "test-topic", "key": "order-42", "message": "hello", "isIdempotent": true, "isAsync": false, "headers": {"source": "swagger"}}))]
+pub struct SendRequest {
+    /// The topic; default `test-topic`.
+    pub topic: Option<String>,
+    /// The record key; default a new UUID.
+    pub key: Option<String>,
+    /// The record value (UTF-8).
+    pub message: Option<String>,
+    /// `true` (default): the idempotent producer (`acks=all`, no duplicates from retries);
+    /// `false`: the plain one (`acks=1`).
+    pub is_idempotent: Option<bool>,
+    /// `false` (default): answer 200 once Kafka acknowledged; `true`: answer 202 once queued.
+    pub is_async: Option<bool>,
+    /// Record headers. The names `producer-mode`, `send-mode` and `timestamp` are the
+    /// service's own.
+    pub headers: Option<BTreeMap<String, String>>,
+    /// An explicit partition; by default the key decides.
+    #[schema(minimum = 0)]
+    pub partition: Option<i32>,
+}
+
+/// `POST /api/v1/test/{mode}`: as a JSON body or as query parameters.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"topic": "test-topic", "key": "test-key", "message": "Plain mode test"}))]
+pub struct ShortcutRequest {
+    pub topic: Option<String>,
+    pub key: Option<String>,
+    pub message: Option<String>,
+}
+
+/// `GET /health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy`, or `unhealthy` with a reason (503).
+    pub status: String,
+    pub timestamp: String,
+    pub reason: Option<String>,
+}
+
+/// `GET /health/ready`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    pub status: String,
+    /// Brokers in the cluster's metadata.
+    pub brokers: u32,
+    pub timestamp: String,
+}
+
+/// `GET /api/v1/status` and `GET /api/v1/metrics`: JSON objects whose fields are described
+/// in the README.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Figures {
+    pub timestamp: String,
+}
+
+/// The shortcut's mode, from the path.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShortcutMode {
+    Plain,
+    Idempotent,
+    PlainAsync,
+    IdempotentAsync,
+}
+
+/// The problem answers a send can get, besides 200 and 202.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum SendProblems {
+    /// Bad input: malformed JSON, a wrong type, an invalid topic, partition or header name.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// Kafka refused the producer access to the topic.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Unknown topic (when the cluster does not create topics), partition, route or shortcut.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// Only POST is served here.
+    #[response(status = 405, content_type = "application/problem+json")]
+    MethodNotAllowed(Problem),
+    /// The body is over `MAX_BODY_BYTES`, or the record over the broker's limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The producer can no longer send (a fatal Kafka client error).
+    #[response(status = 500, content_type = "application/problem+json")]
+    Failed(Problem),
+    /// Kafka is unreachable or the producer queue is full: retry after `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+    /// Not confirmed within the mode's `message.timeout.ms`: the record may or may not be
+    /// written.
+    #[response(status = 504, content_type = "application/problem+json")]
+    Timeout(Problem),
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kafka-producer",
+        description = "Produces HTTP requests to Apache Kafka: plain or idempotent producer, sync (200 once acknowledged, with partition and offset) or async (202 once queued). Errors are application/problem+json. Every answer carries x-request-id and a W3C traceparent, which is also written into the record's headers.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        send::send,
+        send::shortcut,
+        health::live,
+        health::ready,
+        health::status,
+        metrics::json,
+        metrics::prometheus,
+    ),
+    components(schemas(
+        SendRequest,
+        send::SendResponse,
+        ShortcutRequest,
+        send::ShortcutResponse,
+        Problem,
+        ShortcutMode,
+        Health,
+        Ready,
+        Figures,
+    )),
+    tags(
+        (name = "send", description = "Produce records"),
+        (name = "operations", description = "Health, status and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as served, built once. What the annotations cannot say is added here: header
+/// names are not empty and not the service's own (JSON Schema `propertyNames`).
+pub fn document() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+        let topic = serde_json::json!({
+            "type": ["string", "null"],
+            "description": "A Kafka topic: 1 to 249 ASCII letters, digits, '.', '_' or '-'; not '.' or '..'.",
+            "minLength": 1,
+            "maxLength": crate::kafka::MAX_TOPIC_NAME_LENGTH,
+            "pattern": "^[a-zA-Z0-9._-]+$",
+            "not": {"enum": [".", ".."]},
+        });
+        for pointer in [
+            "/components/schemas/SendRequest/properties/topic",
+            "/components/schemas/ShortcutRequest/properties/topic",
+        ] {
+            if let Some(schema) = doc.pointer_mut(pointer) {
+                *schema = topic.clone();
+            }
+        }
+        if let Some(serde_json::Value::Array(parameters)) =
+            doc.pointer_mut("/paths/~1api~1v1~1test~1{mode}/post/parameters")
+        {
+            for parameter in parameters.iter_mut().filter(|p| p["name"] == "topic") {
+                parameter["schema"] = topic.clone();
+            }
+        }
+        if let Some(headers) =
+            doc.pointer_mut("/components/schemas/SendRequest/properties/headers")
+        {
+            headers["propertyNames"] = serde_json::json!({
+                "minLength": 1,
+                "not": {"enum": crate::kafka::RESERVED_HEADERS},
+            });
+        }
+        doc
+    })
+}
+
+/// `GET /openapi.json`.
+pub async fn json() -> axum::Json<&'static serde_json::Value> {
+    axum::Json(document())
+}

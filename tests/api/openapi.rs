@@ -1,0 +1,130 @@
+//! `/openapi.json` (OpenAPI 3.1, generated from the code), Swagger UI served from the binary with
+//! no outside address, and schemathesis against the running service on the real broker.
+
+use std::process::Command;
+
+use crate::helpers::*;
+
+/// Every route of the router, as the document must list it.
+const OPERATIONS: [(&str, &str); 7] = [
+    ("/api/v1/send", "post"),
+    ("/api/v1/test/{mode}", "post"),
+    ("/health", "get"),
+    ("/health/ready", "get"),
+    ("/api/v1/status", "get"),
+    ("/api/v1/metrics", "get"),
+    ("/metrics", "get"),
+];
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_lists_every_route_with_its_problems() {
+    let app = TestApp::spawn().await;
+    let doc = get_json(&app.client, &format!("{}/openapi.json", app.base)).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), OPERATIONS.len(), "{:?}", paths.keys());
+    for (path, method) in OPERATIONS {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is missing");
+        assert!(operation["responses"]["200"].is_object(), "{method} {path}");
+    }
+    for path in ["/api/v1/send", "/api/v1/test/{mode}"] {
+        let responses = &doc["paths"][path]["post"]["responses"];
+        for status in [
+            "202", "400", "403", "404", "405", "413", "500", "503", "504",
+        ] {
+            assert!(responses[status].is_object(), "{path} {status}");
+        }
+        assert!(
+            responses["400"]["content"]["application/problem+json"]["schema"]["$ref"]
+                .as_str()
+                .is_some_and(|r| r.ends_with("/Problem")),
+            "{path}: {}",
+            responses["400"]
+        );
+    }
+    let send = &doc["components"]["schemas"]["SendRequest"];
+    assert_eq!(send["properties"]["topic"]["maxLength"], 249);
+    assert!(send["example"].is_object(), "an example for Try it out");
+    assert!(doc["components"]["schemas"]["Problem"]["properties"]["type"].is_object());
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary_and_at_the_root_outside_production() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let root = client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(root.status(), 307);
+    assert_eq!(root.headers()["location"], "/swagger-ui/");
+
+    let page = app.get("/swagger-ui/").await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("swagger-ui-bundle.js"), "{html}");
+    let initializer = app.get("/swagger-ui/swagger-initializer.js").await;
+    let initializer = initializer.body.as_str().unwrap();
+    assert!(initializer.contains("/openapi.json"), "{initializer}");
+    for text in [html, initializer] {
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "an outside address: {text}"
+        );
+    }
+    for asset in [
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "swagger-ui-standalone-preset.js",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/swagger-ui/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.bytes().await.unwrap().len() > 10_000, "{asset}");
+    }
+
+    // Production: no page at the root.
+    let production = TestApp::spawn_with(&bootstrap(), &[("APP_ENV", "production")]).await;
+    let root = production.get("/").await;
+    root.assert_problem(404, "route-not-found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn schemathesis_finds_no_server_error_and_no_answer_off_its_schema() {
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261127".into());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("schemathesis")
+            .args([
+                "run",
+                &format!("{base}/openapi.json"),
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+                "--max-examples",
+                "40",
+                "--seed",
+                &seed,
+                "--no-color",
+            ])
+            .env("SCHEMATHESIS_HOOKS", "")
+            .output()
+            .expect("schemathesis is installed (scripts/test installs it from PyPI)")
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{text}");
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("No issues found"), "{text}");
+    assert!(text.contains("Tested: 7"), "every operation tested: {text}");
+}
