@@ -4,6 +4,7 @@
 //! the broker with a consumer.
 
 mod bad_input;
+mod browser;
 mod dashboard;
 mod helpers;
 mod lab;
