@@ -15,10 +15,54 @@ use serde::Serialize;
 use crate::kafka::{ErrorClass, ProducerMode, SendMode};
 use crate::prometheus::Exposition;
 
+/// Counts per second over the last minute: 60 buckets, each tagged with the second it counts,
+/// reused when that second has passed. Approximate under races (a count may land in a bucket
+/// being reset), which is fine for a rate on a status page.
+struct LastMinute {
+    buckets: [(AtomicU64, AtomicU64); 60],
+}
+
+impl LastMinute {
+    fn new() -> Self {
+        LastMinute {
+            buckets: std::array::from_fn(|_| (AtomicU64::new(u64::MAX), AtomicU64::new(0))),
+        }
+    }
+
+    fn add(&self, second: u64) {
+        let (tag, count) = &self.buckets[(second % 60) as usize];
+        let seen = tag.load(Ordering::Relaxed);
+        if seen != second
+            && tag
+                .compare_exchange(seen, second, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            count.store(0, Ordering::Relaxed);
+        }
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Events per second over the 60 seconds up to `now` (the current second included).
+    fn per_second(&self, now: u64) -> f64 {
+        let total: u64 = self
+            .buckets
+            .iter()
+            .filter(|(tag, _)| {
+                let t = tag.load(Ordering::Relaxed);
+                t != u64::MAX && t <= now && now - t < 60
+            })
+            .map(|(_, count)| count.load(Ordering::Relaxed))
+            .sum();
+        total as f64 / 60.0
+    }
+}
+
 /// One counter set for each (producer mode, send mode) pair.
 struct Slot {
     delivered: AtomicU64,
     failed: AtomicU64,
+    delivered_last_minute: LastMinute,
+    failed_last_minute: LastMinute,
     /// Enqueue → acknowledgement, in microseconds.
     delivery_latency: Mutex<Histogram<u64>>,
 }
@@ -28,6 +72,8 @@ impl Slot {
         Slot {
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            delivered_last_minute: LastMinute::new(),
+            failed_last_minute: LastMinute::new(),
             // 1 µs to 10 min, 3 significant figures: a few tens of KiB per slot.
             delivery_latency: Mutex::new(
                 Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds"),
@@ -89,6 +135,11 @@ impl Metrics {
         self.started.elapsed()
     }
 
+    /// Whole seconds since start: the rate windows' clock.
+    fn second(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
     /// A record acknowledged by Kafka: `bytes` of key, value and headers, `latency` from enqueue.
     pub fn record_delivered(
         &self,
@@ -102,6 +153,7 @@ impl Metrics {
             .delivered(mode.as_str(), send.as_str(), topic, bytes, latency);
         let slot = &self.slots[slot_index(mode, send)];
         slot.delivered.fetch_add(1, Ordering::Relaxed);
+        slot.delivered_last_minute.add(self.second());
         let micros = u64::try_from(latency.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
@@ -119,9 +171,9 @@ impl Metrics {
     ) {
         self.exposition
             .failed(mode.as_str(), send.as_str(), topic, class.as_str());
-        self.slots[slot_index(mode, send)]
-            .failed
-            .fetch_add(1, Ordering::Relaxed);
+        let slot = &self.slots[slot_index(mode, send)];
+        slot.failed.fetch_add(1, Ordering::Relaxed);
+        slot.failed_last_minute.add(self.second());
         if let Ok(mut by_class) = self.failures_by_class.lock() {
             *by_class.entry(class.as_str()).or_default() += 1;
         }
@@ -135,6 +187,8 @@ impl Metrics {
     pub fn snapshot(&self) -> MetricsSnapshot {
         let mut per_mode = Vec::with_capacity(4);
         let mut totals = Counts::default();
+        let mut total_rates = Rates::default();
+        let now = self.second();
         for mode in ProducerMode::ALL {
             for send in SendMode::ALL {
                 let slot = &self.slots[slot_index(mode, send)];
@@ -144,6 +198,12 @@ impl Metrics {
                 };
                 totals.delivered += counts.delivered;
                 totals.failed += counts.failed;
+                let rates = Rates {
+                    delivered_per_second: slot.delivered_last_minute.per_second(now),
+                    failed_per_second: slot.failed_last_minute.per_second(now),
+                };
+                total_rates.delivered_per_second += rates.delivered_per_second;
+                total_rates.failed_per_second += rates.failed_per_second;
                 let latency = slot
                     .delivery_latency
                     .lock()
@@ -153,6 +213,7 @@ impl Metrics {
                     mode: mode.as_str(),
                     send_type: send.as_str(),
                     counts,
+                    rates_last_minute: rates,
                     delivery_latency_ms: latency,
                 });
             }
@@ -160,6 +221,7 @@ impl Metrics {
         MetricsSnapshot {
             uptime_seconds: self.uptime().as_secs_f64(),
             totals,
+            rates_last_minute: total_rates,
             per_mode,
             failures_by_class: self
                 .failures_by_class
@@ -175,6 +237,14 @@ impl Metrics {
 pub struct Counts {
     pub delivered: u64,
     pub failed: u64,
+}
+
+/// Records per second over the last minute.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Rates {
+    pub delivered_per_second: f64,
+    pub failed_per_second: f64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
@@ -206,6 +276,7 @@ pub struct ModeFigures {
     pub send_type: &'static str,
     #[serde(flatten)]
     pub counts: Counts,
+    pub rates_last_minute: Rates,
     pub delivery_latency_ms: LatencyMs,
 }
 
@@ -214,6 +285,7 @@ pub struct ModeFigures {
 pub struct MetricsSnapshot {
     pub uptime_seconds: f64,
     pub totals: Counts,
+    pub rates_last_minute: Rates,
     pub per_mode: Vec<ModeFigures>,
     pub failures_by_class: BTreeMap<&'static str, u64>,
     pub rejected_requests: u64,
@@ -249,6 +321,8 @@ mod tests {
                 failed: 1
             }
         );
+        assert!((s.rates_last_minute.delivered_per_second - 100.0 / 60.0).abs() < 1e-9);
+        assert!((s.rates_last_minute.failed_per_second - 1.0 / 60.0).abs() < 1e-9);
         let plain_sync = &s.per_mode[0];
         assert_eq!((plain_sync.mode, plain_sync.send_type), ("plain", "sync"));
         assert_eq!(plain_sync.delivery_latency_ms.count, 100);

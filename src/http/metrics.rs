@@ -31,6 +31,7 @@ pub async fn json(State(state): State<AppState>) -> Json<serde_json::Value> {
             {"name": "async", "description": "Non-blocking, high throughput"},
         ],
         "records": snapshot.totals,
+        "ratesLastMinute": snapshot.rates_last_minute,
         "perMode": snapshot.per_mode,
         "failuresByClass": snapshot.failures_by_class,
         "rejectedRequests": snapshot.rejected_requests,

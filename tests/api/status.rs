@@ -112,6 +112,15 @@ async fn metrics_count_what_was_sent() {
     assert_eq!(latency["count"], 3);
     assert!(latency["p50"].as_f64().unwrap() > 0.0);
     assert!(latency["p99"].as_f64().unwrap() >= latency["p50"].as_f64().unwrap());
+    // Ten records within the last minute: 10/60 per second.
+    let rate = metrics.body["ratesLastMinute"]["deliveredPerSecond"]
+        .as_f64()
+        .unwrap();
+    assert!((rate - 10.0 / 60.0).abs() < 1e-9, "{rate}");
+    assert_eq!(
+        plain_sync["ratesLastMinute"]["deliveredPerSecond"],
+        3.0 / 60.0
+    );
     assert_eq!(metrics.body["queueDepth"], 0);
     assert!(metrics.body["uptimeSeconds"].as_f64().unwrap() > 0.0);
     // The seed's descriptive fields are kept.
