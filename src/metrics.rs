@@ -87,7 +87,7 @@ pub struct Metrics {
     slots: [Slot; 4],
     /// Failures by error class, for every mode together.
     failures_by_class: Mutex<BTreeMap<&'static str, u64>>,
-    /// Requests refused before any producer saw them (bad input, unknown route…).
+    /// Send requests refused for bad input before any producer saw them.
     rejected_requests: AtomicU64,
     /// The same figures and more, for Prometheus (`GET /metrics`).
     exposition: Exposition,

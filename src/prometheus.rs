@@ -86,6 +86,8 @@ pub struct ClientStats {
     pub request_timeouts: u64,
     /// Average round trip per broker (`host:port`), in seconds.
     pub broker_rtt_seconds: BTreeMap<String, f64>,
+    /// The brokers connected (state `UP`) at this report.
+    pub up_brokers: BTreeSet<String>,
     /// Average batch size over the topics produced to, in bytes and in records.
     pub batch_bytes: f64,
     pub batch_records: f64,
@@ -100,6 +102,9 @@ impl ClientStats {
             ..ClientStats::default()
         };
         for broker in brokers {
+            if broker.state == "UP" {
+                stats.up_brokers.insert(broker.nodename.clone());
+            }
             stats.in_flight_requests += broker.waitresp_cnt;
             stats.retries += broker.txretries;
             stats.request_timeouts += broker.req_timeouts;
@@ -354,7 +359,7 @@ impl Exposition {
         let rejected = Counter::default();
         registry.register(
             "rejected_requests",
-            "Requests refused before any producer saw them (bad input, unknown route...)",
+            "Send requests refused for bad input before any producer saw them",
             rejected.clone(),
         );
         let live = Arc::new(Live::default());
@@ -449,15 +454,18 @@ impl Exposition {
 
     /// Keeps a producer's latest librdkafka statistics for the next scrape. Round trips and
     /// batch sizes are averages over the last interval, empty when nothing was sent: the last
-    /// interval that had traffic is kept then.
+    /// interval that had traffic is kept then, for brokers still connected (a broker that is
+    /// down or gone loses its figure).
     pub fn client_stats(&self, producer: &'static str, mut stats: ClientStats) {
         if let Ok(mut clients) = self.live.clients.lock() {
             if let Some(previous) = clients.get(producer) {
                 for (broker, rtt) in &previous.broker_rtt_seconds {
-                    stats
-                        .broker_rtt_seconds
-                        .entry(broker.clone())
-                        .or_insert(*rtt);
+                    if stats.up_brokers.contains(broker) {
+                        stats
+                            .broker_rtt_seconds
+                            .entry(broker.clone())
+                            .or_insert(*rtt);
+                    }
                 }
                 if stats.batch_records == 0.0 {
                     stats.batch_bytes = previous.batch_bytes;
@@ -501,6 +509,20 @@ mod tests {
         e.delivered("plain", "sync", "user-1234", 5, Duration::from_millis(3));
         e.failed("idempotent", "async", "secret-topic", "timeout");
         e.request("/api/v1/send", "POST", 200, Duration::from_millis(4));
+        let up = |brokers: &[&str]| ClientStats {
+            broker_rtt_seconds: brokers.iter().map(|b| (b.to_string(), 0.002)).collect(),
+            up_brokers: brokers.iter().map(|b| b.to_string()).collect(),
+            ..ClientStats::default()
+        };
+        e.client_stats("plain", up(&["b1:9092", "b2:9092"]));
+        // b1 idle this interval (kept), b2 down (dropped).
+        e.client_stats(
+            "plain",
+            ClientStats {
+                up_brokers: ["b1:9092".to_string()].into(),
+                ..ClientStats::default()
+            },
+        );
         let text = e.render();
         assert_eq!(
             value(&text, "kafka_producer_records_total{mode=\"plain\",send_type=\"sync\",outcome=\"delivered\",topic=\"orders\"}"),
@@ -536,5 +558,14 @@ mod tests {
             "{text}"
         );
         assert!(value(&text, "kafka_producer_process_resident_memory_bytes").unwrap() > 0.0);
+        assert_eq!(
+            value(&text, "kafka_producer_librdkafka_broker_rtt_seconds{producer=\"plain\",broker=\"b1:9092\"}"),
+            Some(0.002),
+            "{text}"
+        );
+        assert!(
+            !text.contains("b2:9092"),
+            "a broker that is down keeps no round trip: {text}"
+        );
     }
 }

@@ -53,24 +53,33 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// `bytes` random bytes as lower-case hex, never all zeros (an invalid id).
 fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
     loop {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let hex = &id[..bytes * 2];
-        if hex.bytes().any(|b| b != b'0') {
-            return hex.to_owned();
+        if getrandom::fill(&mut buf).is_err() {
+            // No system randomness: fall back to a UUID's random bits.
+            buf.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..bytes]);
+        }
+        if buf.iter().any(|b| *b != 0) {
+            return buf.iter().map(|b| format!("{b:02x}")).collect();
         }
     }
 }
 
 impl TraceParent {
-    /// Parses a version-00 `traceparent`; `None` when it is not one (all-zero ids are invalid).
+    /// Parses a `traceparent`: version 00 exactly; a later version by its first four fields (as
+    /// the W3C recommendation asks). `None` when invalid (all-zero ids, version `ff`, …).
     pub fn parse(value: &str) -> Option<Self> {
         let mut parts = value.trim().split('-');
         let (version, trace_id, span_id, flags) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let valid = version == "00"
-            && parts.next().is_none()
+        let rest_ok = if version == "00" {
+            parts.next().is_none()
+        } else {
+            is_lower_hex(version, 2) && version != "ff"
+        };
+        let valid = rest_ok
             && is_lower_hex(trace_id, 32)
             && is_lower_hex(span_id, 16)
             && is_lower_hex(flags, 2)
@@ -122,18 +131,23 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         caller_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // Read in a block: a borrow of the request must not live across the await below.
     let (parent, tracestate) = {
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let parent = header(TRACEPARENT).and_then(|v| TraceParent::parse(&v));
+        let headers = request.headers();
+        let parent = headers
+            .get(TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(TraceParent::parse);
         // `tracestate` belongs to the caller's trace: dropped when that trace is not continued.
+        // Several header lines are one list; kept only if it is of a sane size and printable.
+        let lines: Vec<&str> = headers
+            .get_all(TRACESTATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
         let tracestate = parent
             .as_ref()
-            .and(header(TRACESTATE))
+            .and((!lines.is_empty()).then(|| lines.join(",")))
             .filter(|s| s.len() <= 512 && s.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
         (parent, tracestate)
     };
@@ -150,7 +164,7 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
     let context = RequestContext {
         request_id: request_id.clone(),
         trace: trace.clone(),
-        tracestate,
+        tracestate: tracestate.clone(),
     };
     request.extensions_mut().insert(context);
     let mut response = next.run(request).instrument(span).await;
@@ -160,6 +174,9 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
     }
     if let Ok(value) = HeaderValue::from_str(&trace.to_string()) {
         headers.insert(TRACEPARENT, value);
+    }
+    if let Some(value) = tracestate.and_then(|s| HeaderValue::from_str(&s).ok()) {
+        headers.insert(TRACESTATE, value);
     }
     response
 }
@@ -174,9 +191,13 @@ mod tests {
             .expect("valid");
         assert_eq!(tp.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(tp.span_id, "00f067aa0ba902b7");
+        let later =
+            TraceParent::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more")
+                .expect("a later version is read by its first four fields");
+        assert_eq!(later.trace_id, tp.trace_id);
         for bad in [
             "",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
@@ -194,5 +215,16 @@ mod tests {
         assert_eq!(child.trace_id, parent.trace_id);
         assert_ne!(child.span_id, parent.span_id);
         assert_eq!(TraceParent::parse(&child.to_string()), Some(child));
+    }
+
+    #[test]
+    fn ids_are_random_in_every_position() {
+        // A UUID v4 would fix a version digit; random bytes do not.
+        let ids: Vec<String> = (0..64).map(|_| random_hex(8)).collect();
+        for position in 0..16 {
+            let digits: std::collections::BTreeSet<u8> =
+                ids.iter().map(|id| id.as_bytes()[position]).collect();
+            assert!(digits.len() > 1, "position {position} never changes");
+        }
     }
 }

@@ -45,8 +45,8 @@ pub async fn live(State(state): State<AppState>) -> Response {
     tag = "operations",
     responses(
         (status = 200, description = "The cluster answers", body = super::openapi::Ready),
-        (status = 503, description = "No broker answers", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 504, description = "The cluster did not answer in time", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No broker answers in time", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The probe itself failed", body = super::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -66,7 +66,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> 
     get,
     path = "/api/v1/status",
     tag = "operations",
-    responses((status = 200, description = "The service's status", body = super::openapi::Figures))
+    responses((status = 200, description = "The service's status", body = super::openapi::Status))
 )]
 pub async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
     let info = &state.info;

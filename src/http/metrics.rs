@@ -14,7 +14,7 @@ use super::AppState;
     get,
     path = "/api/v1/metrics",
     tag = "operations",
-    responses((status = 200, description = "The figures as JSON", body = super::openapi::Figures))
+    responses((status = 200, description = "The figures as JSON", body = super::openapi::Metrics))
 )]
 pub async fn json(State(state): State<AppState>) -> Json<serde_json::Value> {
     let snapshot = state.producers.metrics().snapshot();

@@ -61,11 +61,23 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
-    let method = request.method().as_str().to_owned();
+    // Only the standard methods become label values: any other name a client makes up is `other`.
+    let method: &'static str = match request.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "other",
+    };
     let response = next.run(request).await;
     state.producers.metrics().exposition().request(
         &route,
-        &method,
+        method,
         response.status().as_u16(),
         started.elapsed(),
     );
@@ -86,7 +98,8 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/swagger-ui")
-                .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+                // No validator badge: it would send the document's address to an outside site.
+                .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
         )
         .route("/openapi.json", get(openapi::json))
         .route("/api/v1/send", post(send::send))
@@ -98,13 +111,14 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::prometheus))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        // Innermost first: a panic becomes a 500 problem inside the trace and the count.
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_request,
         ))
-        .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(axum::middleware::from_fn(context::request_context))
         .with_state(state)
 }

@@ -61,11 +61,119 @@ pub struct Ready {
     pub timestamp: String,
 }
 
-/// `GET /api/v1/status` and `GET /api/v1/metrics`: JSON objects whose fields are described
-/// in the README.
+/// A producer mode or send type, as the seed describes it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Figures {
+pub struct Described {
+    pub name: String,
+    pub description: String,
+    /// Producer modes only: `leader` or `all`.
+    pub acks: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Counts {
+    pub delivered: u64,
+    pub failed: u64,
+}
+
+/// Records per second over the last minute.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Rates {
+    pub delivered_per_second: f64,
+    pub failed_per_second: f64,
+}
+
+/// Enqueue to acknowledgement, in milliseconds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Latency {
+    pub count: u64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModeFigures {
+    /// `plain` or `idempotent`.
+    pub mode: String,
+    /// `sync` or `async`.
+    pub send_type: String,
+    pub delivered: u64,
+    pub failed: u64,
+    pub rates_last_minute: Rates,
+    pub delivery_latency_ms: Latency,
+}
+
+/// `GET /api/v1/metrics`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub producer: String,
     pub timestamp: String,
+    pub uptime_seconds: f64,
+    pub modes: Vec<Described>,
+    pub send_types: Vec<Described>,
+    pub records: Counts,
+    pub rates_last_minute: Rates,
+    pub per_mode: Vec<ModeFigures>,
+    /// Failures by error class (`timeout`, `unavailable`, …).
+    pub failures_by_class: BTreeMap<String, u64>,
+    pub rejected_requests: u64,
+    /// Records queued or in flight in both producers.
+    pub queue_depth: i64,
+    pub kafka_reachable: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaStatus {
+    /// The in-process mock cluster: records live in memory only.
+    pub embedded: bool,
+    pub bootstrap_servers: String,
+    pub reachable: bool,
+    /// Brokers in the cluster's metadata, when reachable.
+    pub brokers: Option<u32>,
+    /// Why it is not reachable.
+    pub error: Option<String>,
+    pub queued: i64,
+}
+
+/// A producer's key settings, as librdkafka property values.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProducerSettings {
+    pub acks: Option<String>,
+    pub enable_idempotence: Option<String>,
+    pub message_timeout_ms: Option<String>,
+    pub retries: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Producers {
+    pub plain: ProducerSettings,
+    pub idempotent: ProducerSettings,
+}
+
+/// `GET /api/v1/status`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub service: String,
+    pub version: String,
+    pub modes: Vec<String>,
+    pub send_types: Vec<String>,
+    pub timestamp: String,
+    /// `server` or `lambda`.
+    pub runtime: String,
+    /// `development` or `production`.
+    pub environment: String,
+    pub kafka: KafkaStatus,
+    pub producers: Producers,
+    /// Set when running on the embedded cluster.
+    pub warning: Option<String>,
 }
 
 /// The shortcut's mode, from the path.
@@ -91,9 +199,6 @@ pub enum SendProblems {
     /// Unknown topic (when the cluster does not create topics), partition, route or shortcut.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// Only POST is served here.
-    #[response(status = 405, content_type = "application/problem+json")]
-    MethodNotAllowed(Problem),
     /// The body is over `MAX_BODY_BYTES`, or the record over the broker's limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
@@ -134,7 +239,8 @@ pub enum SendProblems {
         ShortcutMode,
         Health,
         Ready,
-        Figures,
+        Status,
+        Metrics,
     )),
     tags(
         (name = "send", description = "Produce records"),

@@ -36,6 +36,55 @@ fn exposed_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The label names each sample name carries in a scrape.
+fn exposed_labels(text: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut labels: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let name = line.split(['{', ' ']).next().unwrap().to_owned();
+        let set = labels.entry(name).or_default();
+        if let Some((_, rest)) = line.split_once('{') {
+            let inside = rest.split_once('}').map_or("", |(inside, _)| inside);
+            for pair in inside.split("\",") {
+                if let Some((label, _)) = pair.split_once('=') {
+                    set.insert(label.trim_start_matches(',').to_owned());
+                }
+            }
+        }
+    }
+    labels
+}
+
+/// Each query's `by (...)` labels with the metric names of that query.
+fn grouped_labels(dashboard: &Value) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let names: Vec<String> = queried_names(&json!({"panels": [{"targets": [target]}]}))
+                .into_iter()
+                .collect();
+            let mut labels = Vec::new();
+            let mut rest = expr;
+            while let Some(at) = rest.find("by (") {
+                let after = &rest[at + 4..];
+                let inside = after.split_once(')').map_or("", |(inside, _)| inside);
+                labels.extend(
+                    inside
+                        .split(',')
+                        .map(|l| l.trim().to_owned())
+                        .filter(|l| !l.is_empty() && l != "le"),
+                );
+                rest = after;
+            }
+            out.push((expr.to_owned(), names, labels));
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn every_metric_the_dashboard_queries_is_exposed() {
     let path = concat!(
@@ -73,6 +122,18 @@ async fn every_metric_the_dashboard_queries_is_exposed() {
         let exposed = exposed_names(&text);
         let missing: Vec<&String> = queried.iter().filter(|n| !exposed.contains(*n)).collect();
         if missing.is_empty() {
+            // And every label a query groups by is a label of its metrics.
+            let labels = exposed_labels(&text);
+            for (expr, names, grouped) in grouped_labels(&dashboard) {
+                for label in grouped {
+                    assert!(
+                        names
+                            .iter()
+                            .any(|n| labels.get(n).is_some_and(|l| l.contains(&label))),
+                        "`by ({label})` in {expr}: no such label on {names:?}\n{text}"
+                    );
+                }
+            }
             break;
         }
         assert!(

@@ -69,6 +69,9 @@ async fn prometheus_metrics_move_when_records_are_sent() {
     }
     let missing = app.get("/no/such/path/secret-looking-123").await;
     assert_eq!(missing.status, 404);
+    let made_up = reqwest::Method::from_bytes(b"MADEUPVERB").unwrap();
+    let odd = app.request(made_up, "/health", None, None).await;
+    assert_eq!(odd.status, 405);
     assert_eq!(app.producers.flush(Duration::from_secs(10)).await, 0);
 
     let after = scrape(&app).await;
@@ -115,6 +118,18 @@ async fn prometheus_metrics_move_when_records_are_sent() {
     // Bounded labels: neither an unlisted topic nor a raw path becomes a label value.
     assert!(!after.contains(&unlisted), "{after}");
     assert!(!after.contains("secret-looking-123"), "{after}");
+    assert!(
+        !after.contains("MADEUPVERB"),
+        "a made-up method is not a label value: {after}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "kafka_producer_http_requests_total{route=\"/health\",method=\"other\",status=\"405\"}"
+        ),
+        Some(1.0),
+        "{after}"
+    );
 
     // librdkafka's statistics arrive every statistics.interval.ms (200 ms here).
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -4,6 +4,9 @@
 // Every request to another origin is blocked and listed in "outside": the page must need none.
 //
 //   node tests/browser/swagger-try-it-out.mjs BASE_URL TOPIC KEY SCREENSHOT.png
+// A BASE_URL host ending in ".test" is resolved to 127.0.0.1 by Chromium itself: the page then
+// runs as on a real host name, where Swagger UI would show its online validator badge if it
+// were configured (on localhost it never does).
 // Environment: CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
 
@@ -13,10 +16,12 @@ if (!base || !topic || !key || !screenshot) {
   process.exit(2);
 }
 const origin = new URL(base).origin;
+const host = new URL(base).hostname;
+const resolve = host.endsWith(".test") ? [`--host-resolver-rules=MAP ${host} 127.0.0.1`] : [];
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", ...resolve],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
