@@ -489,19 +489,20 @@ impl Producers {
 
     /// [`Producers::flush_blocking`] off the async runtime, then waits (within the same
     /// `timeout`) until every async record's outcome has been counted. Returns how many records
-    /// were neither delivered nor reported failed when it gave up: the ones lost if the process
-    /// ends now.
+    /// accepted with 202 were neither delivered nor reported failed when it gave up: the ones
+    /// lost if the process ends now. (Sync sends are settled by their own requests, which the
+    /// server has finished or cut before this is called.)
     pub async fn flush(&self, timeout: Duration) -> i64 {
         let deadline = tokio::time::Instant::now() + timeout;
         let this = self.clone();
-        let queued = tokio::task::spawn_blocking(move || this.flush_blocking(timeout))
-            .await
-            .unwrap_or(-1);
+        // librdkafka's own queue length also counts events that are not records (errors,
+        // statistics): the count that matters is of the accepted records not yet settled.
+        let _ = tokio::task::spawn_blocking(move || this.flush_blocking(timeout)).await;
         // A report librdkafka has handed over is counted by its settle task a moment later.
         while self.unsettled() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        queued.max(self.unsettled())
+        self.unsettled()
     }
 
     /// Async records accepted whose outcome is not counted yet.

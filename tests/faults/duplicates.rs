@@ -36,7 +36,12 @@ async fn cut_connections(toxiproxy: &Toxiproxy, stop: Arc<AtomicBool>) -> usize 
 async fn cut_connections_never_duplicate_or_reorder_idempotent_records() {
     let toxiproxy = Toxiproxy::from_env();
     toxiproxy.reset().await;
-    let app = TestApp::spawn_with(&proxied_bootstrap(), &[]).await;
+    // Statistics every 500 ms: the retries librdkafka made are read from GET /metrics.
+    let app = TestApp::spawn_with(
+        &proxied_bootstrap(),
+        &[("KAFKA_STATISTICS_INTERVAL_MS", "500")],
+    )
+    .await;
     let idempotent_topic = unique_topic("dups-idempotent");
     let plain_topic = unique_topic("dups-plain");
     let modes = [
@@ -104,8 +109,10 @@ async fn cut_connections_never_duplicate_or_reorder_idempotent_records() {
             tally.acknowledged > 100,
             "too little got through to mean anything: {tally:?}"
         );
+        // The cuts reached requests in flight: some waited on a cut connection (an answer
+        // normally takes milliseconds) or ran out of time (503/504).
         assert!(
-            tally.refused > 0,
+            tally.refused > 0 || tally.max_answer >= Duration::from_secs(1),
             "the cuts never reached a request: {tally:?}"
         );
         assert_eq!(tally.lost, 0, "acknowledged records missing: {tally:?}");

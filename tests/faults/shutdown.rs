@@ -219,11 +219,17 @@ async fn sigterm_with_the_broker_unreachable_counts_and_logs_what_is_lost() {
     );
     tally.report();
     assert!(accepted > 10, "too little load: {tally:?}");
-    // A request whose answer never arrived (the connection closed as the server stopped) may
-    // or may not have been accepted: the service's own count lies between the two.
+    // Every 202 the clients saw is in the service's count: none is lost without a word. The
+    // count may be higher by requests whose answer the clients never got (the server stopped
+    // under them, or the client's own retry of a closed connection was refused): their outcome
+    // is unknown to the client, not to the service.
     let accounted = delivered + failed + unflushed;
+    let unknown = sent
+        .iter()
+        .map(|(_, s)| s.iter().filter(|s| s.status == 0).count())
+        .sum::<usize>() as u64;
     assert!(
-        (accepted as u64..=accepted as u64 + unanswered).contains(&accounted),
+        (accepted as u64..=accepted as u64 + unknown).contains(&accounted),
         "every accepted record is accounted for: {accepted} accepted, {last}"
     );
     // Records purged at exit are logged as they go, after the count of the unflushed.

@@ -337,8 +337,12 @@ pub async fn keyed_load(
     per_worker: usize,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Vec<Sent> {
+    // A new connection per request: a pooled one may be closed under a request, and the client
+    // would then send it again on its own, so that a "connection refused" could hide a request
+    // the service did take. Without reuse, a refused connection means nothing was sent.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap();
     let mut tasks = Vec::new();
