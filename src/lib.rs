@@ -8,6 +8,7 @@
 //!
 //! - [`settings`]: typed settings read once from the environment (and the seed's .NET names).
 //! - [`telemetry`]: tracing set-up (human-readable in development, JSON in Lambda and production).
+//! - [`access`]: who may send, and where: API keys and topic allow-lists.
 //! - [`kafka`]: the two shared producers (plain and idempotent), records, delivery and the
 //!   sorting of Kafka errors into classes; the embedded in-process cluster. Knows nothing of HTTP.
 //! - [`metrics`]: counters and latency histograms shared by the delivery path and the HTTP API.
@@ -16,6 +17,7 @@
 //!   handlers and the `application/problem+json` error answer (HTTP statuses are decided there).
 //! - [`runtime`]: serves the router as a server or through `lambda_http`; shutdown and flush.
 
+pub mod access;
 pub mod http;
 pub mod kafka;
 pub mod metrics;

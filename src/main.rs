@@ -13,16 +13,24 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(error) = telemetry::init(&settings) {
-        eprintln!("kafka-producer: {error}");
-        return ExitCode::from(2);
-    }
-    match runtime::run(settings).await {
+    let telemetry = match telemetry::init(&settings) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("kafka-producer: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match runtime::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
             eprintln!("kafka-producer: {error}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Exported spans still buffered get a second at most: shutdown is already bounded.
+    tokio::task::spawn_blocking(move || telemetry.shutdown(std::time::Duration::from_secs(1)))
+        .await
+        .ok();
+    code
 }

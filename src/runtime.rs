@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::http::{app, AppState, ServiceInfo};
+use crate::http::{app, AppState, Limits, ServiceInfo};
 use crate::kafka::embedded::{self, EmbeddedKafka};
 use crate::kafka::{ProducerMode, ProducerOptions, Producers, SendMode};
 use crate::metrics::Metrics;
@@ -39,24 +39,53 @@ pub fn build(
             overrides: &settings.kafka,
             enqueue_timeout: settings.enqueue_timeout,
             await_async_delivery: settings.runtime == RuntimeKind::Lambda,
+            msk_iam_region: settings.msk_iam_region.as_deref(),
         },
         Arc::new(Metrics::with_topics(settings.metrics_topics.clone())),
     )?;
-    let state = AppState {
-        producers: producers.clone(),
-        info: Arc::new(ServiceInfo {
+    let state = AppState::new(
+        producers.clone(),
+        ServiceInfo {
             runtime: settings.runtime,
             environment: settings.environment,
             embedded,
             bootstrap_servers: bootstrap_servers.to_owned(),
-        }),
-        readiness_timeout: settings.readiness_timeout,
-        max_body_bytes: settings.max_body_bytes,
-    };
+        },
+        settings.readiness_timeout,
+        Limits::from_settings(settings),
+        settings.access.clone(),
+        settings.cors_origins.clone(),
+    );
     Ok(Service {
         producers,
         router: app(state),
     })
+}
+
+/// Says at start-up who may send and where, naming keys, never showing them.
+fn log_access(settings: &Settings) {
+    let access = &settings.access;
+    let topics = if access.topics().is_open() {
+        "any topic but internal ones (__*)".to_owned()
+    } else {
+        format!("{:?}, never internal ones (__*)", access.topics())
+    };
+    if access.keys_required() {
+        tracing::info!(keys = ?access.key_names(), %topics, "API keys on");
+    } else if settings.runtime == RuntimeKind::Lambda {
+        tracing::warn!(
+            %topics,
+            "API keys off: the function URL's AWS_IAM auth or an API Gateway authorizer must be the gate"
+        );
+    } else {
+        tracing::warn!(
+            %topics,
+            "API keys off: anyone who reaches the port may send (set API_KEYS or API_KEYS_FILE)"
+        );
+    }
+    if !settings.cors_origins.is_empty() {
+        tracing::info!(origins = ?settings.cors_origins, "CORS on");
+    }
 }
 
 /// Runs the service until it is told to stop.
@@ -85,6 +114,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
             "producer ready"
         );
     }
+    log_access(&settings);
 
     match settings.runtime {
         RuntimeKind::Server => {

@@ -1,13 +1,16 @@
 //! Typed settings, read once at start-up from the environment and passed down.
 //!
 //! Owns every environment variable name the service understands. Nothing else in the crate reads
-//! the environment. Misconfiguration is an error here, naming the setting, so the process fails at
+//! the environment (but for the OpenTelemetry exporter, which reads its standard `OTEL_EXPORTER_OTLP_*`
+//! variables itself). Misconfiguration is an error here, naming the setting, so the process fails at
 //! start-up instead of on the first request.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
+
+use crate::access::{Access, TopicPolicy};
 
 /// Which way the binary is serving the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +82,43 @@ pub struct Settings {
     pub log_filter: String,
     /// `LOG_FORMAT`: `json` or `text`; defaults to JSON in Lambda and production.
     pub log_json: bool,
+    /// Where spans are exported over OTLP, if anywhere (the standard `OTEL_*` variables).
+    pub trace_export: TraceExport,
+    /// `API_KEYS`, `API_KEYS_FILE` and `ALLOWED_TOPICS`: who may send, and where.
+    pub access: Access,
+    /// `MAX_RECORD_HEADERS`: headers a record may carry from the request (default 64).
+    pub max_record_headers: usize,
+    /// `MAX_HEADER_BYTES`: the names and values of a record's headers together (default 64 KiB).
+    pub max_header_bytes: usize,
+    /// `REQUEST_TIMEOUT_MS`: the longest a request may take, body reading included (default 30 s).
+    pub request_timeout: Duration,
+    /// `MAX_CONCURRENT_REQUESTS`: sends handled at once; beyond it, 503 with `Retry-After`
+    /// (default 512). Health, metrics and documentation are not counted.
+    pub max_concurrent_requests: usize,
+    /// `MAX_BATCH_RECORDS`: records in one batch (default 10 000).
+    pub max_batch_records: usize,
+    /// `MAX_BATCH_BODY_BYTES`: the largest batch body (default 16 MiB).
+    pub max_batch_body_bytes: usize,
+    /// `CORS_ALLOWED_ORIGINS`: origins browsers may call from (`*` for any); empty, CORS is off.
+    pub cors_origins: Vec<String>,
+    /// `MSK_IAM=true`: IAM authentication to Amazon MSK, for the region in `MSK_IAM_REGION`
+    /// (or `AWS_REGION`, which Lambda sets).
+    pub msk_iam_region: Option<String>,
+}
+
+/// OpenTelemetry span export, read from the standard `OTEL_*` variables. It is on when an OTLP
+/// endpoint is set (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`) or when
+/// `OTEL_TRACES_EXPORTER=otlp`; `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turn it
+/// off. The exporter itself (a build with the `otlp` feature) reads the rest of the variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceExport {
+    Off,
+    /// OTLP over HTTP/protobuf; `None` is the OTLP default endpoint (`http://localhost:4318`).
+    /// `service_name` is `OTEL_SERVICE_NAME`, by default `kafka-producer`.
+    Otlp {
+        endpoint: Option<String>,
+        service_name: String,
+    },
 }
 
 /// A setting that could not be used, named so the operator can fix it.
@@ -215,6 +255,37 @@ impl Settings {
             }
         };
 
+        let trace_export = trace_export(&get)?;
+        let access = access(&get)?;
+        let msk_iam_region = msk_iam_region(&get)?;
+        let count = |name: &str, default: usize| -> Result<usize, SettingsError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => match raw.parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(invalid(name, format!("{raw:?} is not a positive number"))),
+                },
+            }
+        };
+        let cors_origins = get("CORS_ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        for origin in cors_origins.iter().filter(|o| *o != "*") {
+            let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && axum::http::HeaderValue::from_str(origin).is_ok()
+                && !origin.ends_with('/');
+            if !valid {
+                return Err(invalid(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("{origin:?} is not an origin such as https://app.example.com"),
+                ));
+            }
+        }
+
         Ok(Settings {
             runtime,
             environment,
@@ -230,8 +301,106 @@ impl Settings {
                 .or_else(|| get("RUST_LOG"))
                 .unwrap_or_else(|| "info".to_owned()),
             log_json,
+            trace_export,
+            access,
+            max_record_headers: count("MAX_RECORD_HEADERS", 64)?,
+            max_header_bytes: count("MAX_HEADER_BYTES", 64 * 1024)?,
+            request_timeout: millis("REQUEST_TIMEOUT_MS", 30_000)?,
+            max_concurrent_requests: count("MAX_CONCURRENT_REQUESTS", 512)?,
+            max_batch_records: count("MAX_BATCH_RECORDS", 10_000)?,
+            max_batch_body_bytes: count("MAX_BATCH_BODY_BYTES", 16 * 1024 * 1024)?,
+            cors_origins,
+            msk_iam_region,
         })
     }
+}
+
+/// `API_KEYS` and the file `API_KEYS_FILE` names (both may be given), and `ALLOWED_TOPICS`.
+fn access(get: &dyn Fn(&str) -> Option<String>) -> Result<Access, SettingsError> {
+    let mut entries = get("API_KEYS").unwrap_or_default();
+    let mut setting = "API_KEYS";
+    if let Some(path) = get("API_KEYS_FILE") {
+        let file = std::fs::read_to_string(&path)
+            .map_err(|e| invalid("API_KEYS_FILE", format!("{path:?} cannot be read: {e}")))?;
+        entries.push('\n');
+        entries.push_str(&file);
+        setting = if get("API_KEYS").is_some() {
+            "API_KEYS/API_KEYS_FILE"
+        } else {
+            "API_KEYS_FILE"
+        };
+    }
+    let topics = TopicPolicy::parse(&get("ALLOWED_TOPICS").unwrap_or_default())
+        .map_err(|reason| invalid("ALLOWED_TOPICS", reason))?;
+    Access::new(&entries, topics).map_err(|reason| invalid(setting, reason))
+}
+
+fn msk_iam_region(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, SettingsError> {
+    let on = match get("MSK_IAM").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v == "true" || v == "1" => true,
+        Some(v) if v == "false" || v == "0" => false,
+        Some(v) => {
+            return Err(invalid(
+                "MSK_IAM",
+                format!("{v:?} is neither true nor false"),
+            ))
+        }
+    };
+    if !on {
+        return Ok(None);
+    }
+    if !cfg!(feature = "msk-iam") {
+        return Err(invalid(
+            "MSK_IAM",
+            "this build has no `msk-iam` feature (build with the default features)",
+        ));
+    }
+    let region = get("MSK_IAM_REGION")
+        .or_else(|| get("AWS_REGION"))
+        .or_else(|| get("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| {
+            invalid(
+                "MSK_IAM_REGION",
+                "MSK_IAM=true needs the cluster's region (MSK_IAM_REGION or AWS_REGION)",
+            )
+        })?;
+    Ok(Some(region))
+}
+
+fn trace_export(get: &dyn Fn(&str) -> Option<String>) -> Result<TraceExport, SettingsError> {
+    let disabled = get("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let endpoint =
+        get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    let wanted = match get("OTEL_TRACES_EXPORTER").map(|v| v.to_ascii_lowercase()) {
+        None => endpoint.is_some(),
+        Some(v) if v == "otlp" => true,
+        Some(v) if v == "none" => false,
+        Some(v) => {
+            return Err(invalid(
+                "OTEL_TRACES_EXPORTER",
+                format!("{v:?} is not supported (otlp or none)"),
+            ))
+        }
+    };
+    if disabled || !wanted {
+        return Ok(TraceExport::Off);
+    }
+    for name in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ] {
+        if let Some(protocol) = get(name).filter(|p| p != "http/protobuf") {
+            return Err(invalid(
+                name,
+                format!("{protocol:?} is not supported: spans are exported as http/protobuf"),
+            ));
+        }
+    }
+    Ok(TraceExport::Otlp {
+        endpoint,
+        service_name: get("OTEL_SERVICE_NAME").unwrap_or_else(|| "kafka-producer".to_owned()),
+    })
 }
 
 fn validate_bootstrap(setting: &str, servers: &str) -> Result<(), SettingsError> {
@@ -400,6 +569,8 @@ mod tests {
             ("KAFKA_BOOTSTRAP_SERVERS", "localhost"),
             ("Kafka__BootstrapServers", "a:1,b"),
             ("KAFKA_PLAIN_BOOTSTRAP_SERVERS", "a:1"),
+            ("OTEL_TRACES_EXPORTER", "zipkin"),
+            ("MSK_IAM", "yes"),
         ] {
             let err = Settings::from_vars(&vars(&[(name, value)]), None).unwrap_err();
             assert_eq!(err.setting, name, "{name}={value}");
@@ -474,5 +645,85 @@ mod tests {
         ] {
             assert!(!is_secret_property(name), "{name}");
         }
+    }
+
+    #[test]
+    fn span_export_follows_the_standard_otel_variables() {
+        let export = |pairs: &[(&str, &str)]| {
+            Settings::from_vars(&vars(pairs), None).map(|s| s.trace_export)
+        };
+        assert_eq!(export(&[]), Ok(TraceExport::Off));
+        let collector = Some("http://collector:4318".to_owned());
+        assert_eq!(
+            export(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")]),
+            Ok(TraceExport::Otlp {
+                endpoint: collector.clone(),
+                service_name: "kafka-producer".into()
+            })
+        );
+        assert_eq!(
+            export(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://other:4318"),
+                (
+                    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                    "http://collector:4318"
+                ),
+                ("OTEL_SERVICE_NAME", "orders-gateway"),
+            ]),
+            Ok(TraceExport::Otlp {
+                endpoint: collector,
+                service_name: "orders-gateway".into()
+            })
+        );
+        assert_eq!(
+            export(&[("OTEL_TRACES_EXPORTER", "otlp")]),
+            Ok(TraceExport::Otlp {
+                endpoint: None,
+                service_name: "kafka-producer".into()
+            })
+        );
+        for off in [
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ] {
+            assert_eq!(
+                export(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), off]),
+                Ok(TraceExport::Off),
+                "{off:?}"
+            );
+        }
+        let grpc = export(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ])
+        .unwrap_err();
+        assert_eq!(grpc.setting, "OTEL_EXPORTER_OTLP_PROTOCOL");
+    }
+
+    #[test]
+    #[cfg(feature = "msk-iam")]
+    fn msk_iam_needs_a_region() {
+        let region = |pairs: &[(&str, &str)]| {
+            Settings::from_vars(&vars(pairs), None).map(|s| s.msk_iam_region)
+        };
+        assert_eq!(region(&[]), Ok(None));
+        assert_eq!(
+            region(&[("MSK_IAM", "false"), ("AWS_REGION", "eu-west-1")]),
+            Ok(None)
+        );
+        let missing = region(&[("MSK_IAM", "true")]).unwrap_err();
+        assert_eq!(missing.setting, "MSK_IAM_REGION");
+        assert_eq!(
+            region(&[("MSK_IAM", "true"), ("AWS_REGION", "eu-west-1")]),
+            Ok(Some("eu-west-1".into()))
+        );
+        assert_eq!(
+            region(&[
+                ("MSK_IAM", "true"),
+                ("AWS_REGION", "eu-west-1"),
+                ("MSK_IAM_REGION", "us-east-2")
+            ]),
+            Ok(Some("us-east-2".into()))
+        );
     }
 }

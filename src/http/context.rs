@@ -151,23 +151,42 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
             .filter(|s| s.len() <= 512 && s.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
         (parent, tracestate)
     };
-    let trace = parent
-        .as_ref()
-        .map_or_else(TraceParent::root, TraceParent::child);
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", axum::extract::MatchedPath::as_str);
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
-        trace_id = %trace.trace_id,
+        trace_id = tracing::field::Empty,
+        api_key = tracing::field::Empty,
         method = %request.method(),
         path = %request.uri().path(),
+        // For span export: the span's name, kind and outcome (semantic conventions).
+        otel.name = %format_args!("{} {route}", request.method()),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
     );
+    // Exported spans make the ids; otherwise the service makes its own.
+    let trace = crate::telemetry::join_trace(&span, parent.as_ref()).unwrap_or_else(|| {
+        parent
+            .as_ref()
+            .map_or_else(TraceParent::root, TraceParent::child)
+    });
+    span.record("trace_id", tracing::field::display(&trace.trace_id));
     let context = RequestContext {
         request_id: request_id.clone(),
         trace: trace.clone(),
         tracestate: tracestate.clone(),
     };
     request.extensions_mut().insert(context);
-    let mut response = next.run(request).instrument(span).await;
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, value);

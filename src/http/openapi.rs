@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::problem::Problem;
-use super::{health, metrics, send};
+use super::{batch, health, metrics, send};
 
 /// `POST /api/v1/send`. Property names are matched case-insensitively; every one is optional.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,6 +32,42 @@ pub struct SendRequest {
     /// An explicit partition; by default the key decides.
     #[schema(minimum = 0)]
     pub partition: Option<i32>,
+}
+
+/// `POST /api/v1/send/batch`: the batch's defaults, and its records.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"topic": "orders", "isIdempotent": true, "isAsync": false, "records": [{"key": "order-1", "message": "created"}, {"key": "order-2", "message": "paid", "headers": {"source": "batch"}}]}))]
+pub struct BatchRequest {
+    /// The topic of records that name none; default `test-topic`.
+    pub topic: Option<String>,
+    /// The producer of records that do not choose one; default `true` (idempotent).
+    pub is_idempotent: Option<bool>,
+    /// `false` (default): answer once every record is acknowledged; `true`: once all are queued.
+    pub is_async: Option<bool>,
+    /// 1 to `MAX_BATCH_RECORDS` (10 000) records, sent in this order (order per partition kept
+    /// within each producer).
+    #[schema(min_items = 1)]
+    pub records: Vec<BatchRecordRequest>,
+}
+
+/// One record of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchRecordRequest {
+    /// The topic; default the batch's.
+    pub topic: Option<String>,
+    /// The record key; default a new UUID.
+    pub key: Option<String>,
+    /// The record value (UTF-8).
+    pub message: Option<String>,
+    /// Record headers (not `producer-mode`, `send-mode` or `timestamp`).
+    pub headers: Option<BTreeMap<String, String>>,
+    /// An explicit partition; by default the key decides.
+    #[schema(minimum = 0)]
+    pub partition: Option<i32>,
+    /// This record's producer; default the batch's.
+    pub is_idempotent: Option<bool>,
 }
 
 /// `POST /api/v1/test/{mode}`: as a JSON body or as query parameters.
@@ -193,23 +229,30 @@ pub enum SendProblems {
     /// Bad input: malformed JSON, a wrong type, an invalid topic, partition or header name.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
-    /// Kafka refused the producer access to the topic.
+    /// API keys are on, and none or an unknown one was given.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The topic is internal (`__*`), outside `ALLOWED_TOPICS` or the key's topics, or Kafka
+    /// refused the producer access to it. Nothing was produced.
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(Problem),
     /// Unknown topic (when the cluster does not create topics), partition, route or shortcut.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// The body is over `MAX_BODY_BYTES`, or the record over the broker's limit.
+    /// The body is over `MAX_BODY_BYTES` (`MAX_BATCH_BODY_BYTES` for a batch), a batch over
+    /// `MAX_BATCH_RECORDS`, the record's headers over `MAX_RECORD_HEADERS` or
+    /// `MAX_HEADER_BYTES`, or the record over the broker's limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
     /// The producer can no longer send (a fatal Kafka client error).
     #[response(status = 500, content_type = "application/problem+json")]
     Failed(Problem),
-    /// Kafka is unreachable or the producer queue is full: retry after `Retry-After`.
+    /// Kafka is unreachable, the producer queue is full, or more sends than
+    /// `MAX_CONCURRENT_REQUESTS` are being handled: retry after `Retry-After`.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),
-    /// Not confirmed within the mode's `message.timeout.ms`: the record may or may not be
-    /// written.
+    /// Not confirmed within the mode's `message.timeout.ms`, or not answered within
+    /// `REQUEST_TIMEOUT_MS`: the record may or may not be written.
     #[response(status = 504, content_type = "application/problem+json")]
     Timeout(Problem),
 }
@@ -223,6 +266,7 @@ pub enum SendProblems {
     ),
     paths(
         send::send,
+        batch::send_batch,
         send::shortcut,
         health::live,
         health::ready,
@@ -233,6 +277,10 @@ pub enum SendProblems {
     components(schemas(
         SendRequest,
         send::SendResponse,
+        BatchRequest,
+        BatchRecordRequest,
+        batch::BatchResponse,
+        batch::RecordResult,
         ShortcutRequest,
         send::ShortcutResponse,
         Problem,
@@ -242,12 +290,53 @@ pub enum SendProblems {
         Status,
         Metrics,
     )),
+    modifiers(&ApiKeys),
     tags(
         (name = "send", description = "Produce records"),
         (name = "operations", description = "Health, status and metrics"),
     )
 )]
 pub struct ApiDoc;
+
+/// The two ways to give an API key, for the send endpoints. Keys are optional in the document:
+/// they are off unless `API_KEYS` or `API_KEYS_FILE` is set.
+struct ApiKeys;
+
+impl utoipa::Modify for ApiKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "`Authorization: Bearer <API key>`, when API keys are on",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "The API key, when API keys are on",
+            ))),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            if let Some(post) = item.post.as_mut() {
+                post.security = Some(vec![
+                    SecurityRequirement::default(),
+                    SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    SecurityRequirement::new("apiKey", Vec::<String>::new()),
+                ]);
+            }
+        }
+    }
+}
 
 /// The document as served, built once. What the annotations cannot say is added here: header
 /// names are not empty and not the service's own (JSON Schema `propertyNames`).
@@ -266,6 +355,8 @@ pub fn document() -> &'static serde_json::Value {
         for pointer in [
             "/components/schemas/SendRequest/properties/topic",
             "/components/schemas/ShortcutRequest/properties/topic",
+            "/components/schemas/BatchRequest/properties/topic",
+            "/components/schemas/BatchRecordRequest/properties/topic",
         ] {
             if let Some(schema) = doc.pointer_mut(pointer) {
                 *schema = topic.clone();
@@ -278,13 +369,16 @@ pub fn document() -> &'static serde_json::Value {
                 parameter["schema"] = topic.clone();
             }
         }
-        if let Some(headers) =
-            doc.pointer_mut("/components/schemas/SendRequest/properties/headers")
-        {
-            headers["propertyNames"] = serde_json::json!({
-                "minLength": 1,
-                "not": {"enum": crate::kafka::RESERVED_HEADERS},
-            });
+        for pointer in [
+            "/components/schemas/SendRequest/properties/headers",
+            "/components/schemas/BatchRecordRequest/properties/headers",
+        ] {
+            if let Some(headers) = doc.pointer_mut(pointer) {
+                headers["propertyNames"] = serde_json::json!({
+                    "minLength": 1,
+                    "not": {"enum": crate::kafka::RESERVED_HEADERS},
+                });
+            }
         }
         doc
     })

@@ -34,6 +34,18 @@ pub enum ApiError {
     Send(SendError),
     /// Something inside the service failed; the detail is logged, not shown.
     Internal(String),
+    /// API keys are on, and the request has none or an unknown one.
+    Unauthorized { missing: bool },
+    /// The topic is internal or outside an allow-list; nothing was produced.
+    TopicForbidden { topic: String, reason: &'static str },
+    /// A record's headers are over a configured limit.
+    HeadersTooLarge { detail: String },
+    /// More sends at once than `MAX_CONCURRENT_REQUESTS`: shed, retry after `Retry-After`.
+    Overloaded { limit: usize },
+    /// Not answered within `REQUEST_TIMEOUT_MS`.
+    DeadlineExceeded { limit: std::time::Duration },
+    /// A batch of more records than `MAX_BATCH_RECORDS`.
+    TooManyRecords { count: usize, limit: usize },
 }
 
 impl ApiError {
@@ -57,12 +69,32 @@ impl ApiError {
         }
     }
 
+    /// The same error, naming the batch record it is about (`records[3].topic`).
+    pub fn at_record(self, index: usize) -> Self {
+        match self {
+            ApiError::BadRequest {
+                kind,
+                detail,
+                field,
+            } => ApiError::BadRequest {
+                kind,
+                detail: format!("records[{index}]: {detail}"),
+                field: Some(match field {
+                    Some(field) => format!("records[{index}].{field}"),
+                    None => format!("records[{index}]"),
+                }),
+            },
+            other => other,
+        }
+    }
+
     /// True when the caller is to blame (4xx), false for the service's or Kafka's side.
     pub fn is_client_fault(&self) -> bool {
         self.problem().status < 500
     }
 
-    fn problem(&self) -> Problem {
+    /// The `application/problem+json` body of this error.
+    pub fn problem(&self) -> Problem {
         match self {
             ApiError::BadRequest {
                 kind,
@@ -96,6 +128,61 @@ impl ApiError {
                 "this endpoint does not accept that HTTP method".into(),
             ),
             ApiError::Send(error) => send_problem(error),
+            ApiError::Unauthorized { missing } => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "API key required",
+                if *missing {
+                    "give an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`".into()
+                } else {
+                    "the API key is not valid".into()
+                },
+            ),
+            ApiError::TopicForbidden { topic, reason } => Problem {
+                field: Some("topic".into()),
+                ..Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "topic-forbidden",
+                    "Topic not allowed",
+                    format!("{topic:?}: {reason}; nothing was produced"),
+                )
+            },
+            ApiError::HeadersTooLarge { detail } => Problem {
+                field: Some("headers".into()),
+                ..Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "headers-too-large",
+                    "Record headers over the limit",
+                    detail.clone(),
+                )
+            },
+            ApiError::Overloaded { limit } => Problem {
+                retryable: Some(true),
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "Too many requests at once",
+                    format!("{limit} sends are already being handled; retry after Retry-After"),
+                )
+            },
+            ApiError::TooManyRecords { count, limit } => Problem {
+                field: Some("records".into()),
+                ..Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-many-records",
+                    "Too many records in the batch",
+                    format!("{count} records are over the limit of {limit} per batch (MAX_BATCH_RECORDS)"),
+                )
+            },
+            ApiError::DeadlineExceeded { limit } => Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline-exceeded",
+                "Request deadline exceeded",
+                format!(
+                    "the request was not answered within {} ms; a record it sent may still be written",
+                    limit.as_millis()
+                ),
+            ),
             ApiError::Internal(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -221,6 +308,12 @@ impl IntoResponse for Problem {
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
         }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kafka-producer\""),
+            );
+        }
         response
     }
 }
@@ -293,6 +386,16 @@ mod tests {
         assert_eq!(status_of(ErrorClass::NotAuthorized), 403);
         assert_eq!(status_of(ErrorClass::Fatal), 500);
         assert_eq!(ApiError::BodyTooLarge { limit: 1 }.problem().status, 413);
+        assert_eq!(
+            ApiError::Unauthorized { missing: true }.problem().status,
+            401
+        );
+        let forbidden = ApiError::TopicForbidden {
+            topic: "__consumer_offsets".into(),
+            reason: "internal",
+        };
+        assert_eq!(forbidden.problem().status, 403);
+        assert_eq!(ApiError::Overloaded { limit: 1 }.problem().status, 503);
     }
 
     #[test]

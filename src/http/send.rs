@@ -17,11 +17,12 @@ use serde_json::{Map, Value};
 
 use super::context::{RequestContext, TRACEPARENT, TRACESTATE};
 use super::problem::ApiError;
-use super::AppState;
+use super::{AppState, Limits};
+use crate::access::{Caller, Denied};
 use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode, TopicName, RESERVED_HEADERS};
 
 /// The seed's defaults.
-const DEFAULT_TOPIC: &str = "test-topic";
+pub(super) const DEFAULT_TOPIC: &str = "test-topic";
 
 /// `POST /api/v1/send`, as the caller wrote it (keys lower-cased).
 #[derive(Debug, Default, Deserialize)]
@@ -86,33 +87,11 @@ pub struct ShortcutResponse {
 pub async fn send(
     State(state): State<AppState>,
     Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
-    let parsed = body_object(body, state.max_body_bytes).and_then(|object| {
-        let object = object.ok_or_else(|| {
-            ApiError::bad_request(
-                "missing-body",
-                "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
-            )
-        })?;
-        let body: SendBody = from_object(object)?;
-        let mode = if body.isidempotent.unwrap_or(true) {
-            ProducerMode::Idempotent
-        } else {
-            ProducerMode::Plain
-        };
-        let send = if body.isasync.unwrap_or(false) {
-            SendMode::Async
-        } else {
-            SendMode::Sync
-        };
-        let record = record_from(
-            body.topic,
-            body.key,
-            body.message,
-            body.headers.unwrap_or_default(),
-            body.partition,
-        )?;
+    let parsed = parse_send(body, &state.limits).and_then(|(record, mode, send)| {
+        allowed(&state, &caller, &record)?;
         Ok((record, mode, send))
     });
     let (mut record, mode, send) = state.count_rejection(parsed)?;
@@ -157,6 +136,7 @@ pub async fn shortcut(
     Path(route): Path<String>,
     RawQuery(query): RawQuery,
     Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ShortcutResponse>), ApiError> {
     let (mode, send) = match route.as_str() {
@@ -170,8 +150,8 @@ pub async fn shortcut(
             })
         }
     };
-    let parsed = shortcut_fields(body, query.as_deref(), state.max_body_bytes)
-        .and_then(|b| record_from(b.topic, b.key, b.message, BTreeMap::new(), None));
+    let parsed = parse_shortcut(body, query.as_deref(), &state.limits)
+        .and_then(|record| allowed(&state, &caller, &record).map(|()| record));
     let mut record = state.count_rejection(parsed)?;
     carry_trace(&mut record, &context);
     let outcome = state.producers.send(&record, mode, send).await?;
@@ -189,8 +169,80 @@ pub async fn shortcut(
     ))
 }
 
+/// The record and modes a `POST /api/v1/send` body asks for; every client fault is an error here
+/// (the fuzz targets drive this function).
+pub fn parse_send(
+    body: Result<Bytes, BytesRejection>,
+    limits: &Limits,
+) -> Result<(OutgoingRecord, ProducerMode, SendMode), ApiError> {
+    let object = body_object(body, limits.max_body_bytes)?.ok_or_else(|| {
+        ApiError::bad_request(
+            "missing-body",
+            "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
+        )
+    })?;
+    let body: SendBody = from_object(object)?;
+    let mode = if body.isidempotent.unwrap_or(true) {
+        ProducerMode::Idempotent
+    } else {
+        ProducerMode::Plain
+    };
+    let send = if body.isasync.unwrap_or(false) {
+        SendMode::Async
+    } else {
+        SendMode::Sync
+    };
+    let record = record_from(
+        body.topic,
+        body.key,
+        body.message,
+        body.headers.unwrap_or_default(),
+        body.partition,
+        limits,
+    )?;
+    Ok((record, mode, send))
+}
+
+/// The record a shortcut's query string and body ask for.
+pub fn parse_shortcut(
+    body: Result<Bytes, BytesRejection>,
+    query: Option<&str>,
+    limits: &Limits,
+) -> Result<OutgoingRecord, ApiError> {
+    let fields = shortcut_fields(body, query, limits.max_body_bytes)?;
+    record_from(
+        fields.topic,
+        fields.key,
+        fields.message,
+        BTreeMap::new(),
+        None,
+        limits,
+    )
+}
+
+/// May the caller write to the record's topic? 403, with nothing produced, if not.
+pub(super) fn allowed(
+    state: &AppState,
+    caller: &Caller,
+    record: &OutgoingRecord,
+) -> Result<(), ApiError> {
+    state
+        .access
+        .check_topic(caller, record.topic.as_str())
+        .map_err(|denied| match denied {
+            Denied::Topic { topic, reason } => {
+                tracing::info!(topic, reason, "topic refused");
+                ApiError::TopicForbidden { topic, reason }
+            }
+            // Keys are checked before the handler runs.
+            Denied::MissingKey | Denied::UnknownKey => ApiError::Unauthorized {
+                missing: denied == Denied::MissingKey,
+            },
+        })
+}
+
 /// Adds the trace context to the record's headers, unless the caller set them in the body.
-fn carry_trace(record: &mut OutgoingRecord, context: &RequestContext) {
+pub(super) fn carry_trace(record: &mut OutgoingRecord, context: &RequestContext) {
     let given = |name: &str| record.headers.iter().any(|(n, _)| n == name);
     if !given(TRACEPARENT) && !given(TRACESTATE) {
         record.headers.extend(context.record_headers());
@@ -241,7 +293,7 @@ fn shortcut_fields(
 }
 
 /// Reads the body as a JSON object with lower-cased property names; `None` for an empty body.
-fn body_object(
+pub(super) fn body_object(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<Option<Map<String, Value>>, ApiError> {
@@ -276,7 +328,7 @@ fn body_object(
 }
 
 /// Property names are case-insensitive, so `Topic` and `topic` together are ambiguous.
-fn insert_unique(
+pub(super) fn insert_unique(
     object: &mut Map<String, Value>,
     name: &str,
     value: Value,
@@ -293,7 +345,9 @@ fn insert_unique(
     Ok(())
 }
 
-fn from_object<T: for<'de> Deserialize<'de>>(object: Map<String, Value>) -> Result<T, ApiError> {
+pub(super) fn from_object<T: for<'de> Deserialize<'de>>(
+    object: Map<String, Value>,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
         let field = e.path().to_string();
         ApiError::bad_field(
@@ -304,12 +358,13 @@ fn from_object<T: for<'de> Deserialize<'de>>(object: Map<String, Value>) -> Resu
     })
 }
 
-fn record_from(
+pub(super) fn record_from(
     topic: Option<String>,
     key: Option<String>,
     message: Option<String>,
     headers: BTreeMap<String, String>,
     partition: Option<i32>,
+    limits: &Limits,
 ) -> Result<OutgoingRecord, ApiError> {
     let topic = topic.unwrap_or_else(|| DEFAULT_TOPIC.to_owned());
     let topic = TopicName::parse(&topic)
@@ -320,6 +375,24 @@ fn record_from(
             "partition",
             format!("partition {p} is negative"),
         ));
+    }
+    if headers.len() > limits.max_record_headers {
+        return Err(ApiError::HeadersTooLarge {
+            detail: format!(
+                "{} headers are over the limit of {} per record (MAX_RECORD_HEADERS)",
+                headers.len(),
+                limits.max_record_headers
+            ),
+        });
+    }
+    let header_bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    if header_bytes > limits.max_header_bytes {
+        return Err(ApiError::HeadersTooLarge {
+            detail: format!(
+                "the headers' names and values come to {header_bytes} bytes, over the limit of {} (MAX_HEADER_BYTES)",
+                limits.max_header_bytes
+            ),
+        });
     }
     let mut record_headers = Vec::with_capacity(headers.len());
     for (name, value) in headers {

@@ -86,6 +86,7 @@ mod tests {
                 overrides: &KafkaOverrides::default(),
                 enqueue_timeout: Duration::from_millis(100),
                 await_async_delivery: false,
+                msk_iam_region: None,
             },
             Arc::new(Metrics::new()),
         )

@@ -6,6 +6,8 @@
 
 mod delivery;
 pub mod embedded;
+#[cfg(feature = "msk-iam")]
+pub mod msk_iam;
 mod record;
 
 use std::collections::BTreeMap;
@@ -39,6 +41,15 @@ const SERVICE_DEFAULTS: &[(&str, &str)] = &[
     ("topic.metadata.propagation.max.ms", "2000"),
     // Queue depth, in-flight requests, round trips, batch sizes and retries for `GET /metrics`.
     ("statistics.interval.ms", "5000"),
+    // A bounded queue: librdkafka's default is 1 GiB per producer. Beyond 64 MiB a send waits
+    // `ENQUEUE_TIMEOUT_MS` for room, then answers 503 with `Retry-After`.
+    ("queue.buffering.max.kbytes", "65536"),
+];
+
+/// What `MSK_IAM=true` sets: SASL/OAUTHBEARER over TLS, with tokens from [`msk_iam`].
+const MSK_IAM_DEFAULTS: &[(&str, &str)] = &[
+    ("security.protocol", "SASL_SSL"),
+    ("sasl.mechanism", "OAUTHBEARER"),
 ];
 
 /// The seed's plain producer: leader acknowledgement, no idempotence.
@@ -104,9 +115,28 @@ pub struct ProducerContext {
     mode: ProducerMode,
     health: Arc<BrokerHealth>,
     metrics: Arc<Metrics>,
+    #[cfg(feature = "msk-iam")]
+    msk_iam: Option<msk_iam::MskIam>,
 }
 
 impl ClientContext for ProducerContext {
+    /// OAUTHBEARER tokens come from [`msk_iam`] (`MSK_IAM=true`), the service's one token source.
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _oauthbearer_config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        #[cfg(feature = "msk-iam")]
+        if let Some(source) = &self.msk_iam {
+            return source.token().map_err(|e| {
+                tracing::error!(producer = self.mode.as_str(), error = %e, "no OAUTHBEARER token");
+                e.into()
+            });
+        }
+        Err("sasl.mechanism=OAUTHBEARER needs MSK_IAM=true: IAM tokens are the only OAUTHBEARER tokens this service makes".into())
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.health.set(false);
@@ -190,6 +220,8 @@ pub struct ProducerOptions<'a> {
     pub overrides: &'a KafkaOverrides,
     pub enqueue_timeout: Duration,
     pub await_async_delivery: bool,
+    /// `MSK_IAM=true`: the region whose MSK cluster the IAM tokens are for.
+    pub msk_iam_region: Option<&'a str>,
 }
 
 impl Producers {
@@ -270,6 +302,93 @@ impl Producers {
         }
         let delivered = self.settle(future, sent).await?;
         Ok(Outcome::Acknowledged(delivered))
+    }
+
+    /// Sends many records: all are queued first, in input order (so order per partition is kept
+    /// within each producer), then their outcomes are awaited together. Sync: one result per
+    /// record once all are settled. Async: once all are queued, `Queued` for each queued record;
+    /// their outcomes are counted later. A record that cannot be queued gets its error.
+    pub async fn send_batch(
+        &self,
+        records: &[(&OutgoingRecord, ProducerMode)],
+        send: SendMode,
+    ) -> Vec<Result<Outcome, SendError>> {
+        let started = Instant::now();
+        if self.inner.health.is_down() && !self.probe_while_down().await {
+            return records
+                .iter()
+                .map(|(record, mode)| {
+                    let error = SendError {
+                        class: ErrorClass::Unavailable,
+                        code: Some(RDKafkaErrorCode::AllBrokersDown),
+                        message: "no Kafka broker is reachable".into(),
+                    };
+                    self.inner.metrics.record_failed(
+                        *mode,
+                        send,
+                        record.topic.as_str(),
+                        error.class,
+                    );
+                    Err(error)
+                })
+                .collect();
+        }
+        let mut queued = Vec::with_capacity(records.len());
+        for (record, mode) in records {
+            match self.enqueue(record, *mode, send).await {
+                Ok(future) => queued.push(Ok((
+                    future,
+                    Sent {
+                        topic: record.topic.as_str().to_string(),
+                        bytes: record.size(),
+                        mode: *mode,
+                        send,
+                        started,
+                    },
+                ))),
+                Err(error) => {
+                    self.inner.metrics.record_failed(
+                        *mode,
+                        send,
+                        record.topic.as_str(),
+                        error.class,
+                    );
+                    queued.push(Err(error));
+                }
+            }
+        }
+        if send == SendMode::Async && !self.inner.await_async_delivery {
+            let mut results = Vec::with_capacity(queued.len());
+            let mut pending = Vec::new();
+            for entry in queued {
+                match entry {
+                    Ok(sent) => {
+                        pending.push(sent);
+                        results.push(Ok(Outcome::Queued));
+                    }
+                    Err(error) => results.push(Err(error)),
+                }
+            }
+            let count = pending.len() as i64;
+            let this = self.clone();
+            this.inner.unsettled.fetch_add(count, Ordering::SeqCst);
+            tokio::spawn(
+                async move {
+                    let settles = pending
+                        .into_iter()
+                        .map(|(future, sent)| this.settle(future, sent));
+                    let _ = futures_util::future::join_all(settles).await;
+                    this.inner.unsettled.fetch_sub(count, Ordering::SeqCst);
+                }
+                .in_current_span(),
+            );
+            return results;
+        }
+        let settles = queued.into_iter().map(|entry| async move {
+            let (future, sent) = entry?;
+            self.settle(future, sent).await.map(Outcome::Acknowledged)
+        });
+        futures_util::future::join_all(settles).await
     }
 
     /// Refuses at once when no broker is reachable, otherwise queues the record.
@@ -530,6 +649,11 @@ fn build_producer(
     for (k, v) in SERVICE_DEFAULTS.iter().chain(mode_defaults) {
         properties.insert((*k).to_owned(), ((*v).to_owned(), None));
     }
+    if options.msk_iam_region.is_some() {
+        for (k, v) in MSK_IAM_DEFAULTS {
+            properties.insert((*k).to_owned(), ((*v).to_owned(), Some("MSK_IAM".into())));
+        }
+    }
     let env_name = |prefix: &str, property: &str| {
         format!(
             "{prefix}{}",
@@ -559,6 +683,8 @@ fn build_producer(
             mode,
             health,
             metrics,
+            #[cfg(feature = "msk-iam")]
+            msk_iam: options.msk_iam_region.map(msk_iam::MskIam::new),
         })
         .map_err(|error| build_error(&error, &properties))?;
 

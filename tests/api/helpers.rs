@@ -118,6 +118,21 @@ impl TestApp {
         .await
     }
 
+    /// POSTs `body` as JSON with extra request headers.
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let started = Instant::now();
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        answer_of(request.send().await.expect("request sent"), started).await
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.request(reqwest::Method::GET, path, None, None).await
     }

@@ -31,6 +31,13 @@ async fn function_url_requests_land_on_the_broker() {
             "--env-var",
             &format!("KAFKA_BOOTSTRAP_SERVERS={}", bootstrap()),
         ])
+        // It builds into target/debug: with the suite's features, so that the binary the other
+        // tests run (CARGO_BIN_EXE) stays the one they were built with.
+        .args(if cfg!(feature = "otlp") {
+            &["--features", "otlp"][..]
+        } else {
+            &[][..]
+        })
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::fs::File::create(log.with_extension("err")).unwrap())

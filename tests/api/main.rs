@@ -3,14 +3,22 @@
 //! One test binary: helpers spawn the real router on a free port and read records back from
 //! the broker with a consumer.
 
+mod access;
 mod bad_input;
+mod batch;
 mod browser;
+mod campaign;
 mod dashboard;
 mod helpers;
+mod kafka_security;
 mod lab;
 mod lambda;
 mod lambda_package;
+#[cfg(feature = "msk-iam")]
+mod msk_iam;
 mod openapi;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod process;
 mod prometheus;
 mod send;

@@ -6,8 +6,9 @@ use std::process::Command;
 use crate::helpers::*;
 
 /// Every route of the router, as the document must list it.
-const OPERATIONS: [(&str, &str); 7] = [
+const OPERATIONS: [(&str, &str); 8] = [
     ("/api/v1/send", "post"),
+    ("/api/v1/send/batch", "post"),
     ("/api/v1/test/{mode}", "post"),
     ("/health", "get"),
     ("/health/ready", "get"),
@@ -28,9 +29,11 @@ async fn the_document_is_openapi_3_1_and_lists_every_route_with_its_problems() {
         assert!(operation.is_object(), "{method} {path} is missing");
         assert!(operation["responses"]["200"].is_object(), "{method} {path}");
     }
-    for path in ["/api/v1/send", "/api/v1/test/{mode}"] {
+    for path in ["/api/v1/send", "/api/v1/send/batch", "/api/v1/test/{mode}"] {
         let responses = &doc["paths"][path]["post"]["responses"];
-        for status in ["202", "400", "403", "404", "413", "500", "503", "504"] {
+        for status in [
+            "202", "400", "401", "403", "404", "413", "500", "503", "504",
+        ] {
             assert!(responses[status].is_object(), "{path} {status}");
         }
         assert!(
@@ -140,5 +143,5 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_its_schema() {
     println!("{text}");
     assert!(output.status.success(), "{text}");
     assert!(text.contains("No issues found"), "{text}");
-    assert!(text.contains("Tested: 7"), "every operation tested: {text}");
+    assert!(text.contains("Tested: 8"), "every operation tested: {text}");
 }

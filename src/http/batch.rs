@@ -1,0 +1,259 @@
+//! `POST /api/v1/send/batch`: many records in one request, each with its own result.
+//!
+//! The request as a whole is refused (400, 413) only when it cannot be read at all: not JSON,
+//! no `records` array, more records than `MAX_BATCH_RECORDS`, a body over
+//! `MAX_BATCH_BODY_BYTES`. Otherwise every record gets its own result in input order: the
+//! position it was written at, or the problem that kept it out (an invalid or forbidden topic
+//! is that record's 400 or 403; the others are still sent). 200 (sync) or 202 (async) when every
+//! record succeeded, 207 when some did not.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::context::RequestContext;
+use super::problem::{ApiError, Problem};
+use super::send::{
+    allowed, body_object, carry_trace, from_object, insert_unique, record_from, DEFAULT_TOPIC,
+};
+use super::{AppState, Limits};
+use crate::access::Caller;
+use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode};
+
+/// The batch's own fields, names lower-cased.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct BatchBody {
+    topic: Option<String>,
+    isidempotent: Option<bool>,
+    isasync: Option<bool>,
+    records: Option<Vec<Value>>,
+}
+
+/// One record of a batch, names lower-cased; what it leaves out comes from the batch.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct BatchRecord {
+    topic: Option<String>,
+    key: Option<String>,
+    message: Option<String>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    partition: Option<i32>,
+    isidempotent: Option<bool>,
+}
+
+/// The result of one record, in input order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordResult {
+    /// 200 acknowledged, 202 queued, or the status of the record's problem.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `plain` or `idempotent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    /// Why the record was not written (or not confirmed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+/// The answer to a batch.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    /// Records acknowledged (sync) or queued (async).
+    pub succeeded: usize,
+    pub failed: usize,
+    /// `sync` or `async`.
+    pub send_mode: &'static str,
+    pub results: Vec<RecordResult>,
+}
+
+/// A batch as read: each record parsed (or its problem), the send mode.
+type Parsed = (
+    Vec<Result<(OutgoingRecord, ProducerMode), ApiError>>,
+    SendMode,
+);
+
+/// Reads a batch body; only faults of the batch as a whole are errors here.
+pub fn parse_batch(
+    body: Result<Bytes, BytesRejection>,
+    limits: &Limits,
+) -> Result<Parsed, ApiError> {
+    let object = body_object(body, limits.max_batch_body_bytes)?.ok_or_else(|| {
+        ApiError::bad_request(
+            "missing-body",
+            "send a JSON object such as {\"records\":[{\"topic\":\"t\",\"key\":\"k\",\"message\":\"m\"}]}",
+        )
+    })?;
+    let batch: BatchBody = from_object(object)?;
+    let records = batch.records.unwrap_or_default();
+    if records.is_empty() {
+        return Err(ApiError::bad_field(
+            "invalid-property",
+            "records",
+            "records must be a non-empty array of record objects",
+        ));
+    }
+    if records.len() > limits.max_batch_records {
+        return Err(ApiError::TooManyRecords {
+            count: records.len(),
+            limit: limits.max_batch_records,
+        });
+    }
+    let send = if batch.isasync.unwrap_or(false) {
+        SendMode::Async
+    } else {
+        SendMode::Sync
+    };
+    let idempotent = batch.isidempotent.unwrap_or(true);
+    let parsed = records
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let at = |error: ApiError| error.at_record(index);
+            let Value::Object(raw) = value else {
+                return Err(at(ApiError::bad_request(
+                    "invalid-property",
+                    "a record must be a JSON object",
+                )));
+            };
+            let mut object = Map::new();
+            for (name, value) in raw {
+                insert_unique(&mut object, &name, value).map_err(at)?;
+            }
+            let record: BatchRecord = from_object(object).map_err(at)?;
+            let mode = if record.isidempotent.unwrap_or(idempotent) {
+                ProducerMode::Idempotent
+            } else {
+                ProducerMode::Plain
+            };
+            let outgoing = record_from(
+                record
+                    .topic
+                    .or_else(|| batch.topic.clone())
+                    .or_else(|| Some(DEFAULT_TOPIC.to_owned())),
+                record.key,
+                record.message,
+                record.headers.unwrap_or_default(),
+                record.partition,
+                limits,
+            )
+            .map_err(at)?;
+            Ok((outgoing, mode))
+        })
+        .collect();
+    Ok((parsed, send))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/send/batch",
+    tag = "send",
+    request_body(content = super::openapi::BatchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Sync: every record acknowledged, each with its partition and offset", body = BatchResponse),
+        (status = 202, description = "Async: every record queued", body = BatchResponse),
+        (status = 207, description = "Some records failed: each result has its status, and a problem for those that failed", body = BatchResponse),
+        super::openapi::SendProblems,
+    )
+)]
+pub async fn send_batch(
+    State(state): State<AppState>,
+    Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<BatchResponse>), ApiError> {
+    let (parsed, send) = state.count_rejection(parse_batch(body, &state.limits))?;
+    let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
+    let mut accepted = Vec::with_capacity(parsed.len());
+    for entry in parsed {
+        match entry.and_then(|(mut record, mode)| {
+            allowed(&state, &caller, &record)?;
+            carry_trace(&mut record, &context);
+            Ok((record, mode))
+        }) {
+            Ok(record) => {
+                accepted.push(record);
+                results.push(None);
+            }
+            Err(error) => results.push(Some(failure(&error))),
+        }
+    }
+    let to_send: Vec<(&OutgoingRecord, ProducerMode)> =
+        accepted.iter().map(|(r, m)| (r, *m)).collect();
+    let outcomes = state.producers.send_batch(&to_send, send).await;
+    let mut outcomes = accepted.iter().zip(outcomes);
+    for slot in results.iter_mut().filter(|r| r.is_none()) {
+        let ((record, mode), outcome) = outcomes.next().expect("one outcome per record sent");
+        *slot = Some(match outcome {
+            Ok(outcome) => success(record, *mode, outcome, send),
+            Err(error) => failure(&ApiError::Send(error)),
+        });
+    }
+    let results: Vec<RecordResult> = results.into_iter().flatten().collect();
+    let failed = results.iter().filter(|r| r.problem.is_some()).count();
+    let status = match (failed, send) {
+        (0, SendMode::Sync) => StatusCode::OK,
+        (0, SendMode::Async) => StatusCode::ACCEPTED,
+        _ => StatusCode::MULTI_STATUS,
+    };
+    if failed > 0 {
+        tracing::info!(failed, total = results.len(), "batch partly failed");
+    }
+    Ok((
+        status,
+        Json(BatchResponse {
+            succeeded: results.len() - failed,
+            failed,
+            send_mode: send.as_str(),
+            results,
+        }),
+    ))
+}
+
+fn success(
+    record: &OutgoingRecord,
+    mode: ProducerMode,
+    outcome: Outcome,
+    send: SendMode,
+) -> RecordResult {
+    let (status, partition, offset) = match (outcome, send) {
+        (Outcome::Acknowledged(d), SendMode::Sync) => (200, Some(d.partition), Some(d.offset)),
+        (Outcome::Acknowledged(d), SendMode::Async) => (202, Some(d.partition), Some(d.offset)),
+        (Outcome::Queued, _) => (202, None, None),
+    };
+    RecordResult {
+        status,
+        topic: Some(record.topic.to_string()),
+        partition,
+        offset,
+        key: Some(record.key.clone()),
+        mode: Some(mode.as_str()),
+        problem: None,
+    }
+}
+
+fn failure(error: &ApiError) -> RecordResult {
+    let problem = error.problem();
+    RecordResult {
+        status: problem.status,
+        topic: None,
+        partition: None,
+        offset: None,
+        key: None,
+        mode: None,
+        problem: Some(problem),
+    }
+}
