@@ -1,0 +1,168 @@
+//! The limit of the stack: produce straight to Kafka with rdkafka, with the service's producer
+//! settings, no HTTP. `bench/run` compares the service against it.
+//!
+//! ```sh
+//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:39692 --topic t \
+//!     --mode throughput --count 200000 --size 100 --producer idempotent
+//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:39692 --topic t \
+//!     --mode latency --count 2000 --size 100 --producer idempotent
+//! ```
+//!
+//! Prints one JSON object: records, seconds, records per second, latency percentiles (latency
+//! mode: one record at a time, each awaited), and the CPU seconds the process used.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+struct Args {
+    bootstrap: String,
+    topic: String,
+    mode: String,
+    count: usize,
+    size: usize,
+    producer: String,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        bootstrap: "127.0.0.1:9092".into(),
+        topic: "raw-produce".into(),
+        mode: "throughput".into(),
+        count: 100_000,
+        size: 100,
+        producer: "idempotent".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--bootstrap" => args.bootstrap = value,
+            "--topic" => args.topic = value,
+            "--mode" => args.mode = value,
+            "--count" => args.count = value.parse().expect("--count is a number"),
+            "--size" => args.size = value.parse().expect("--size is a number"),
+            "--producer" => args.producer = value,
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    args
+}
+
+/// The service's settings for each producer (src/kafka/mod.rs), nothing else.
+fn producer(args: &Args) -> FutureProducer {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &args.bootstrap)
+        .set("topic.metadata.propagation.max.ms", "2000")
+        .set("queue.buffering.max.kbytes", "65536");
+    match args.producer.as_str() {
+        "plain" => config
+            .set("acks", "1")
+            .set("enable.idempotence", "false")
+            .set("message.send.max.retries", "2")
+            .set("retry.backoff.ms", "500")
+            .set("message.timeout.ms", "3000"),
+        _ => config
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("message.send.max.retries", "3")
+            .set("retry.backoff.ms", "1000")
+            .set("message.timeout.ms", "5000")
+            .set("max.in.flight", "5"),
+    };
+    config.create().expect("producer")
+}
+
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let producer = producer(&args);
+    let payload = vec![b'x'; args.size];
+    // Warm up: metadata and connections, as the service has them once it is ready.
+    for i in 0..10 {
+        let key = format!("warm-{i}");
+        producer
+            .send(
+                FutureRecord::to(&args.topic).key(&key).payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("warm-up record");
+    }
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut failed = 0usize;
+    if args.mode == "latency" {
+        for i in 0..args.count {
+            let key = format!("k{i}");
+            let sent = Instant::now();
+            let result = producer
+                .send(
+                    FutureRecord::to(&args.topic).key(&key).payload(&payload),
+                    Duration::from_secs(10),
+                )
+                .await;
+            latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+            failed += usize::from(result.is_err());
+        }
+    } else {
+        // As many in flight as the queue takes: the producer batches them.
+        let mut pending = Vec::with_capacity(args.count);
+        for i in 0..args.count {
+            let key = format!("k{i}");
+            loop {
+                match producer
+                    .send_result(FutureRecord::to(&args.topic).key(&key).payload(&payload))
+                {
+                    Ok(delivery) => {
+                        pending.push(delivery);
+                        break;
+                    }
+                    Err((_, _)) => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+        }
+        for delivery in pending {
+            failed += usize::from(!matches!(delivery.await, Ok(Ok(_))));
+        }
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "{{\"mode\":\"{}\",\"producer\":\"{}\",\"size\":{},\"records\":{},\"failed\":{},\"seconds\":{:.3},\"recordsPerSecond\":{:.1},\"p50Ms\":{:.3},\"p99Ms\":{:.3},\"cpuSeconds\":{:.3}}}",
+        args.mode,
+        args.producer,
+        args.size,
+        args.count,
+        failed,
+        seconds,
+        args.count as f64 / seconds,
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+        cpu
+    );
+}
