@@ -53,6 +53,16 @@ async fn assert_landed(env: &BTreeMap<String, String>, answer: &Answer, topic: &
     );
 }
 
+/// The connection was refused: 503 or 504, and nothing on the topic.
+async fn assert_refused(env: &BTreeMap<String, String>, answer: &Answer, topic: &str) {
+    assert!(
+        [503, 504].contains(&answer.status.as_u16()),
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(record_count(&env["SECURE_PLAINTEXT"], topic).await, 0);
+}
+
 #[tokio::test]
 async fn tls_with_a_custom_ca() {
     let env = secure();
@@ -78,12 +88,7 @@ async fn tls_without_the_ca_lands_nothing() {
         false,
     )
     .await;
-    assert!(
-        [503, 504].contains(&answer.status.as_u16()),
-        "{:?}",
-        answer.body
-    );
-    assert_eq!(record_count(&env["SECURE_PLAINTEXT"], &topic).await, 0);
+    assert_refused(&env, &answer, &topic).await;
 }
 
 #[tokio::test]
@@ -125,12 +130,7 @@ async fn mutual_tls_with_a_plain_or_an_encrypted_client_key() {
         false,
     )
     .await;
-    assert!(
-        [503, 504].contains(&answer.status.as_u16()),
-        "{:?}",
-        answer.body
-    );
-    assert_eq!(record_count(&env["SECURE_PLAINTEXT"], &topic).await, 0);
+    assert_refused(&env, &answer, &topic).await;
 }
 
 #[tokio::test]

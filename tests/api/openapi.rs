@@ -1,8 +1,6 @@
 //! `/openapi.json` (OpenAPI 3.1, generated from the code), Swagger UI served from the binary with
 //! no outside address, and schemathesis against the running service on the real broker.
 
-use std::process::Command;
-
 use crate::helpers::*;
 
 /// Every route of the router, as the document must list it.
@@ -112,36 +110,15 @@ async fn swagger_ui_is_served_from_the_binary_and_at_the_root_outside_production
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn schemathesis_finds_no_server_error_and_no_answer_off_its_schema() {
     let app = TestApp::spawn().await;
-    let base = app.base.clone();
-    let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261127".into());
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("schemathesis")
-            // Its cache goes beside the other test artefacts, not into the repository.
-            .current_dir(env!("CARGO_TARGET_TMPDIR"))
-            .args([
-                "run",
-                &format!("{base}/openapi.json"),
-                "--checks",
-                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
-                "--max-examples",
-                "40",
-                "--seed",
-                &seed,
-                "--no-color",
-            ])
-            .env("SCHEMATHESIS_HOOKS", "")
-            .output()
-            .expect("schemathesis is installed (scripts/test installs it from PyPI)")
-    })
-    .await
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    println!("{text}");
-    assert!(output.status.success(), "{text}");
-    assert!(text.contains("No issues found"), "{text}");
+    let text = schemathesis(
+        &app.base,
+        &[
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+            "--max-examples",
+            "40",
+        ],
+    )
+    .await;
     assert!(text.contains("Tested: 8"), "every operation tested: {text}");
 }
