@@ -13,35 +13,39 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 
 use super::context::RequestContext;
+use super::json::{self, NotAnObject, Text};
 use super::problem::{ApiError, Problem};
-use super::send::{
-    allowed, body_object, carry_trace, from_object, insert_unique, record_from, DEFAULT_TOPIC,
-};
+use super::send::{allowed, carry_trace, read_body, record_from, topic_from, typed_body};
 use super::{AppState, Limits};
 use crate::access::Caller;
-use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode};
+use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode, TopicName};
 
-/// The batch's own fields, names lower-cased.
+/// The batch's own fields, names lower-cased. Records are kept as their JSON text (borrowed from
+/// the body) and read one by one, so that a faulty record fails alone.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-struct BatchBody {
-    topic: Option<String>,
+struct BatchBody<'a> {
+    #[serde(borrow)]
+    topic: Option<Text<'a>>,
     isidempotent: Option<bool>,
     isasync: Option<bool>,
-    records: Option<Vec<Value>>,
+    #[serde(borrow)]
+    records: Option<Vec<&'a RawValue>>,
 }
 
 /// One record of a batch, names lower-cased; what it leaves out comes from the batch.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-struct BatchRecord {
-    topic: Option<String>,
+struct BatchRecord<'a> {
+    #[serde(borrow)]
+    topic: Option<Text<'a>>,
     key: Option<String>,
     message: Option<String>,
-    headers: Option<std::collections::BTreeMap<String, String>>,
+    headers: Option<BTreeMap<String, String>>,
     partition: Option<i32>,
     isidempotent: Option<bool>,
 }
@@ -53,7 +57,8 @@ pub struct RecordResult {
     /// 200 acknowledged, 202 queued, or the status of the record's problem.
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub topic: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub topic: Option<TopicName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,13 +96,11 @@ pub fn parse_batch(
     body: Result<Bytes, BytesRejection>,
     limits: &Limits,
 ) -> Result<Parsed, ApiError> {
-    let object = body_object(body, limits.max_batch_body_bytes)?.ok_or_else(|| {
-        ApiError::bad_request(
-            "missing-body",
-            "send a JSON object such as {\"records\":[{\"topic\":\"t\",\"key\":\"k\",\"message\":\"m\"}]}",
-        )
-    })?;
-    let batch: BatchBody = from_object(object)?;
+    let bytes = read_body(body, limits.max_batch_body_bytes)?;
+    let batch: BatchBody = typed_body(
+        &bytes,
+        "send a JSON object such as {\"records\":[{\"topic\":\"t\",\"key\":\"k\",\"message\":\"m\"}]}",
+    )?;
     let records = batch.records.unwrap_or_default();
     if records.is_empty() {
         return Err(ApiError::bad_field(
@@ -118,32 +121,33 @@ pub fn parse_batch(
         SendMode::Sync
     };
     let idempotent = batch.isidempotent.unwrap_or(true);
+    // The batch's topic, read once, for every record that names none.
+    let batch_topic = topic_from(batch.topic.as_deref());
     let parsed = records
         .into_iter()
         .enumerate()
-        .map(|(index, value)| {
+        .map(|(index, text)| {
             let at = |error: ApiError| error.at_record(index);
-            let Value::Object(raw) = value else {
-                return Err(at(ApiError::bad_request(
-                    "invalid-property",
-                    "a record must be a JSON object",
-                )));
+            let record: BatchRecord = json::object(text.get().as_bytes()).map_err(|fault| {
+                at(match fault {
+                    Ok(NotAnObject::Absent | NotAnObject::Other) => {
+                        ApiError::bad_request("invalid-property", "a record must be a JSON object")
+                    }
+                    Err(error) => error,
+                })
+            })?;
+            let topic = match (record.topic.as_deref(), &batch_topic) {
+                (Some(own), _) => topic_from(Some(own)),
+                (None, Ok(shared)) => Ok(TopicName::clone(shared)),
+                (None, Err(_)) => topic_from(batch.topic.as_deref()),
             };
-            let mut object = Map::new();
-            for (name, value) in raw {
-                insert_unique(&mut object, &name, value).map_err(at)?;
-            }
-            let record: BatchRecord = from_object(object).map_err(at)?;
             let mode = if record.isidempotent.unwrap_or(idempotent) {
                 ProducerMode::Idempotent
             } else {
                 ProducerMode::Plain
             };
             let outgoing = record_from(
-                record
-                    .topic
-                    .or_else(|| batch.topic.clone())
-                    .or_else(|| Some(DEFAULT_TOPIC.to_owned())),
+                topic.map_err(at)?,
                 record.key,
                 record.message,
                 record.headers.unwrap_or_default(),
@@ -178,10 +182,11 @@ pub async fn send_batch(
     let (parsed, send) = state.count_rejection(parse_batch(body, &state.limits))?;
     let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
     let mut accepted = Vec::with_capacity(parsed.len());
+    let trace = context.record_headers();
     for entry in parsed {
         match entry.and_then(|(mut record, mode)| {
             allowed(&state, &caller, &record)?;
-            carry_trace(&mut record, &context);
+            carry_trace(&mut record, &trace);
             Ok((record, mode))
         }) {
             Ok(record) => {
@@ -191,14 +196,16 @@ pub async fn send_batch(
             Err(error) => results.push(Some(failure(&error))),
         }
     }
-    let to_send: Vec<(&OutgoingRecord, ProducerMode)> =
-        accepted.iter().map(|(r, m)| (r, *m)).collect();
-    let outcomes = state.producers.send_batch(&to_send, send).await;
-    let mut outcomes = accepted.iter().zip(outcomes);
+    let outcomes = {
+        let to_send: Vec<(&OutgoingRecord, ProducerMode)> =
+            accepted.iter().map(|(r, m)| (r, *m)).collect();
+        state.producers.send_batch(&to_send, send).await
+    };
+    let mut outcomes = accepted.into_iter().zip(outcomes);
     for slot in results.iter_mut().filter(|r| r.is_none()) {
         let ((record, mode), outcome) = outcomes.next().expect("one outcome per record sent");
         *slot = Some(match outcome {
-            Ok(outcome) => success(record, *mode, outcome, send),
+            Ok(outcome) => success(record, mode, outcome, send),
             Err(error) => failure(&ApiError::Send(error)),
         });
     }
@@ -224,7 +231,7 @@ pub async fn send_batch(
 }
 
 fn success(
-    record: &OutgoingRecord,
+    record: OutgoingRecord,
     mode: ProducerMode,
     outcome: Outcome,
     send: SendMode,
@@ -236,10 +243,10 @@ fn success(
     };
     RecordResult {
         status,
-        topic: Some(record.topic.to_string()),
+        topic: Some(record.topic),
         partition,
         offset,
-        key: Some(record.key.clone()),
+        key: Some(record.key),
         mode: Some(mode.as_str()),
         problem: None,
     }

@@ -6,6 +6,7 @@ mod batch;
 pub mod context;
 mod guard;
 mod health;
+mod json;
 mod metrics;
 pub mod openapi;
 pub mod problem;

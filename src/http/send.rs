@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::context::{RequestContext, TRACEPARENT, TRACESTATE};
+use super::json::{self, NotAnObject, Text};
 use super::problem::ApiError;
 use super::{AppState, Limits};
 use crate::access::{Caller, Denied};
@@ -24,11 +25,12 @@ use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode, TopicName, R
 /// The seed's defaults.
 pub(super) const DEFAULT_TOPIC: &str = "test-topic";
 
-/// `POST /api/v1/send`, as the caller wrote it (keys lower-cased).
+/// `POST /api/v1/send`, as the caller wrote it (names lower-cased).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-struct SendBody {
-    topic: Option<String>,
+struct SendBody<'a> {
+    #[serde(borrow)]
+    topic: Option<Text<'a>>,
     key: Option<String>,
     message: Option<String>,
     isidempotent: Option<bool>,
@@ -95,7 +97,7 @@ pub async fn send(
         Ok((record, mode, send))
     });
     let (mut record, mode, send) = state.count_rejection(parsed)?;
-    carry_trace(&mut record, &context);
+    carry_trace(&mut record, &context.record_headers());
     let outcome = state.producers.send(&record, mode, send).await?;
     let (status, partition, offset, label) = answer(outcome, send);
     Ok((
@@ -153,7 +155,7 @@ pub async fn shortcut(
     let parsed = parse_shortcut(body, query.as_deref(), &state.limits)
         .and_then(|record| allowed(&state, &caller, &record).map(|()| record));
     let mut record = state.count_rejection(parsed)?;
-    carry_trace(&mut record, &context);
+    carry_trace(&mut record, &context.record_headers());
     let outcome = state.producers.send(&record, mode, send).await?;
     let (status, partition, offset, label) = answer(outcome, send);
     Ok((
@@ -175,13 +177,11 @@ pub fn parse_send(
     body: Result<Bytes, BytesRejection>,
     limits: &Limits,
 ) -> Result<(OutgoingRecord, ProducerMode, SendMode), ApiError> {
-    let object = body_object(body, limits.max_body_bytes)?.ok_or_else(|| {
-        ApiError::bad_request(
-            "missing-body",
-            "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
-        )
-    })?;
-    let body: SendBody = from_object(object)?;
+    let bytes = read_body(body, limits.max_body_bytes)?;
+    let body: SendBody = typed_body(
+        &bytes,
+        "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
+    )?;
     let mode = if body.isidempotent.unwrap_or(true) {
         ProducerMode::Idempotent
     } else {
@@ -193,7 +193,7 @@ pub fn parse_send(
         SendMode::Sync
     };
     let record = record_from(
-        body.topic,
+        topic_from(body.topic.as_deref())?,
         body.key,
         body.message,
         body.headers.unwrap_or_default(),
@@ -211,7 +211,7 @@ pub fn parse_shortcut(
 ) -> Result<OutgoingRecord, ApiError> {
     let fields = shortcut_fields(body, query, limits.max_body_bytes)?;
     record_from(
-        fields.topic,
+        topic_from(fields.topic.as_deref())?,
         fields.key,
         fields.message,
         BTreeMap::new(),
@@ -241,11 +241,12 @@ pub(super) fn allowed(
         })
 }
 
-/// Adds the trace context to the record's headers, unless the caller set them in the body.
-pub(super) fn carry_trace(record: &mut OutgoingRecord, context: &RequestContext) {
+/// Adds the trace context's headers ([`RequestContext::record_headers`]) to the record's,
+/// unless the caller set them in the body.
+pub(super) fn carry_trace(record: &mut OutgoingRecord, trace: &[(String, Vec<u8>)]) {
     let given = |name: &str| record.headers.iter().any(|(n, _)| n == name);
     if !given(TRACEPARENT) && !given(TRACESTATE) {
-        record.headers.extend(context.record_headers());
+        record.headers.extend_from_slice(trace);
     }
 }
 
@@ -292,18 +293,40 @@ fn shortcut_fields(
     from_object(object)
 }
 
-/// Reads the body as a JSON object with lower-cased property names; `None` for an empty body.
-pub(super) fn body_object(
+/// The body's bytes, or why they could not be read (413 beyond `limit`).
+pub(super) fn read_body(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
-) -> Result<Option<Map<String, Value>>, ApiError> {
-    let bytes = body.map_err(|rejection| {
+) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::BodyTooLarge { limit }
         } else {
             ApiError::bad_request("unreadable-body", rejection.body_text())
         }
-    })?;
+    })
+}
+
+/// The body as the JSON object `T` (names case-insensitive); `missing` tells how to send one.
+pub(super) fn typed_body<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+    missing: &str,
+) -> Result<T, ApiError> {
+    json::object(bytes).map_err(|fault| match fault {
+        Ok(NotAnObject::Absent) => ApiError::bad_request("missing-body", missing),
+        Ok(NotAnObject::Other) => {
+            ApiError::bad_request("malformed-json", "the body must be a JSON object")
+        }
+        Err(error) => error,
+    })
+}
+
+/// Reads the body as a JSON object with lower-cased property names; `None` for an empty body.
+fn body_object(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Option<Map<String, Value>>, ApiError> {
+    let bytes = read_body(body, limit)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -328,7 +351,7 @@ pub(super) fn body_object(
 }
 
 /// Property names are case-insensitive, so `Topic` and `topic` together are ambiguous.
-pub(super) fn insert_unique(
+fn insert_unique(
     object: &mut Map<String, Value>,
     name: &str,
     value: Value,
@@ -345,9 +368,7 @@ pub(super) fn insert_unique(
     Ok(())
 }
 
-pub(super) fn from_object<T: for<'de> Deserialize<'de>>(
-    object: Map<String, Value>,
-) -> Result<T, ApiError> {
+fn from_object<T: for<'de> Deserialize<'de>>(object: Map<String, Value>) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
         let field = e.path().to_string();
         ApiError::bad_field(
@@ -358,17 +379,20 @@ pub(super) fn from_object<T: for<'de> Deserialize<'de>>(
     })
 }
 
+/// The topic named, or the seed's default; 400 `invalid-topic` if Kafka would refuse it.
+pub(super) fn topic_from(name: Option<&str>) -> Result<TopicName, ApiError> {
+    TopicName::parse(name.unwrap_or(DEFAULT_TOPIC))
+        .map_err(|e| ApiError::bad_field("invalid-topic", "topic", e.to_string()))
+}
+
 pub(super) fn record_from(
-    topic: Option<String>,
+    topic: TopicName,
     key: Option<String>,
     message: Option<String>,
     headers: BTreeMap<String, String>,
     partition: Option<i32>,
     limits: &Limits,
 ) -> Result<OutgoingRecord, ApiError> {
-    let topic = topic.unwrap_or_else(|| DEFAULT_TOPIC.to_owned());
-    let topic = TopicName::parse(&topic)
-        .map_err(|e| ApiError::bad_field("invalid-topic", "topic", e.to_string()))?;
     if let Some(p) = partition.filter(|p| *p < 0) {
         return Err(ApiError::bad_field(
             "invalid-property",

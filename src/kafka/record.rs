@@ -2,10 +2,12 @@
 //! headers, and the two choices the caller makes (producer mode, send mode).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A topic name that Kafka will accept: 1 to 249 of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+/// Shared, not copied: the records of a batch and their results hold the same name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TopicName(String);
+pub struct TopicName(Arc<str>);
 
 /// Why a topic name was refused; the text is shown to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +46,17 @@ impl TopicName {
                 "topic name contains {bad:?}; only ASCII letters, digits, '.', '_' and '-' are allowed"
             )));
         }
-        Ok(TopicName(name.to_owned()))
+        Ok(TopicName(Arc::from(name)))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl serde::Serialize for TopicName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 
