@@ -30,6 +30,10 @@ impl LastMinute {
     }
 
     fn add(&self, second: u64) {
+        self.add_n(second, 1);
+    }
+
+    fn add_n(&self, second: u64, n: u64) {
         let (tag, count) = &self.buckets[(second % 60) as usize];
         let seen = tag.load(Ordering::Relaxed);
         if seen != second
@@ -39,7 +43,7 @@ impl LastMinute {
         {
             count.store(0, Ordering::Relaxed);
         }
-        count.fetch_add(1, Ordering::Relaxed);
+        count.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Events per second over the 60 seconds up to `now` (the current second included).
@@ -149,16 +153,32 @@ impl Metrics {
         bytes: usize,
         latency: Duration,
     ) {
+        self.records_delivered(mode, send, topic, bytes, &[latency]);
+    }
+
+    /// Records of one mode and topic acknowledged by Kafka (a batch's): `bytes` of them all,
+    /// one `latency` each. Labels are looked up once, not once a record.
+    pub fn records_delivered(
+        &self,
+        mode: ProducerMode,
+        send: SendMode,
+        topic: &str,
+        bytes: usize,
+        latencies: &[Duration],
+    ) {
+        let count = latencies.len() as u64;
         self.exposition
-            .delivered(mode.as_str(), send.as_str(), topic, bytes, latency);
+            .delivered(mode.as_str(), send.as_str(), topic, bytes, latencies);
         let slot = &self.slots[slot_index(mode, send)];
-        slot.delivered.fetch_add(1, Ordering::Relaxed);
-        slot.delivered_last_minute.add(self.second());
-        let micros = u64::try_from(latency.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        slot.delivered.fetch_add(count, Ordering::Relaxed);
+        slot.delivered_last_minute.add_n(self.second(), count);
         if let Ok(mut histogram) = slot.delivery_latency.lock() {
-            histogram.saturating_record(micros);
+            for latency in latencies {
+                let micros = u64::try_from(latency.as_micros())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
+                histogram.saturating_record(micros);
+            }
         }
     }
 
@@ -335,5 +355,32 @@ mod tests {
         );
         assert_eq!(idem_async.counts.failed, 1);
         assert_eq!(s.failures_by_class.get("timeout"), Some(&1));
+    }
+
+    #[test]
+    fn a_batch_counts_as_its_records() {
+        let m = Metrics::new();
+        let latencies: Vec<Duration> = (1..=40).map(Duration::from_millis).collect();
+        m.records_delivered(
+            ProducerMode::Idempotent,
+            SendMode::Sync,
+            "t",
+            4000,
+            &latencies,
+        );
+        let s = m.snapshot();
+        assert_eq!(s.totals.delivered, 40);
+        let idem_sync = &s.per_mode[2];
+        assert_eq!(idem_sync.counts.delivered, 40);
+        assert_eq!(idem_sync.delivery_latency_ms.count, 40);
+        assert!((idem_sync.delivery_latency_ms.p50 - 20.0).abs() < 0.5);
+        let text = m.exposition().render();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("kafka_producer_records_total{")
+                    && l.contains("outcome=\"delivered\"")
+                    && l.ends_with(" 40")),
+            "{text}"
+        );
     }
 }

@@ -405,13 +405,14 @@ impl Exposition {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Records of one mode and topic delivered: `bytes` of them all, one latency each.
     pub fn delivered(
         &self,
         mode: &'static str,
         send_type: &'static str,
         topic: &str,
         bytes: usize,
-        latency: Duration,
+        latencies: &[Duration],
     ) {
         let topic = self.topic_label(topic);
         self.records
@@ -421,13 +422,16 @@ impl Exposition {
                 outcome: "delivered",
                 topic: topic.clone(),
             })
-            .inc();
+            .inc_by(latencies.len() as u64);
         self.record_bytes
             .get_or_create(&BytesLabels { mode, topic })
             .inc_by(bytes as u64);
-        self.delivery_duration
-            .get_or_create(&ModeLabels { mode, send_type })
-            .observe(latency.as_secs_f64());
+        let histogram = self
+            .delivery_duration
+            .get_or_create(&ModeLabels { mode, send_type });
+        for latency in latencies {
+            histogram.observe(latency.as_secs_f64());
+        }
     }
 
     pub fn failed(
@@ -505,8 +509,8 @@ mod tests {
     #[test]
     fn counts_appear_with_bounded_labels() {
         let e = Exposition::new(["orders".to_string()]);
-        e.delivered("plain", "sync", "orders", 10, Duration::from_millis(3));
-        e.delivered("plain", "sync", "user-1234", 5, Duration::from_millis(3));
+        e.delivered("plain", "sync", "orders", 10, &[Duration::from_millis(3)]);
+        e.delivered("plain", "sync", "user-1234", 5, &[Duration::from_millis(3)]);
         e.failed("idempotent", "async", "secret-topic", "timeout");
         e.request("/api/v1/send", "POST", 200, Duration::from_millis(4));
         let up = |brokers: &[&str]| ClientStats {

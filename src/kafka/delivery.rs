@@ -72,6 +72,27 @@ impl SendError {
         }
     }
 
+    /// Every broker connection is down and a probe found none.
+    pub fn unreachable() -> Self {
+        SendError {
+            class: ErrorClass::Unavailable,
+            code: Some(RDKafkaErrorCode::AllBrokersDown),
+            message: "no Kafka broker is reachable".into(),
+        }
+    }
+
+    /// No delivery report within `guard` (the mode's `message.timeout.ms` and a margin).
+    pub fn no_report(guard: std::time::Duration) -> Self {
+        SendError {
+            class: ErrorClass::Timeout,
+            code: Some(RDKafkaErrorCode::MessageTimedOut),
+            message: format!(
+                "no delivery report within {} ms; the record may or may not have been written",
+                guard.as_millis()
+            ),
+        }
+    }
+
     /// Sorts a librdkafka error into its class.
     pub fn from_kafka(error: &KafkaError) -> Self {
         let code = error.rdkafka_error_code();

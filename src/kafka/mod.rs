@@ -12,6 +12,7 @@ mod record;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -32,6 +33,13 @@ use crate::metrics::Metrics;
 use crate::prometheus::ClientStats;
 use crate::settings::{is_secret_property, KafkaOverrides};
 use tracing::Instrument;
+
+/// Now, in RFC 3339 (UTC): the value of every record's `timestamp` header.
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 /// Settings every producer gets before the mode's own and the environment's.
 const SERVICE_DEFAULTS: &[(&str, &str)] = &[
@@ -156,7 +164,7 @@ type KafkaProducer = FutureProducer<ProducerContext>;
 
 /// What the delivery path needs to count a record once its outcome is known.
 struct Sent {
-    topic: String,
+    topic: TopicName,
     bytes: usize,
     mode: ProducerMode,
     send: SendMode,
@@ -280,7 +288,7 @@ impl Producers {
             }
         };
         let sent = Sent {
-            topic: record.topic.as_str().to_string(),
+            topic: record.topic.clone(),
             bytes: record.size(),
             mode,
             send,
@@ -305,9 +313,10 @@ impl Producers {
     }
 
     /// Sends many records: all are queued first, in input order (so order per partition is kept
-    /// within each producer), then their outcomes are awaited together. Sync: one result per
-    /// record once all are settled. Async: once all are queued, `Queued` for each queued record;
-    /// their outcomes are counted later. A record that cannot be queued gets its error.
+    /// within each producer), then their outcomes are awaited together under one timer. Sync: one
+    /// result per record once all are settled. Async: once all are queued, `Queued` for each
+    /// queued record; their outcomes are counted later. A record that cannot be queued gets its
+    /// error.
     pub async fn send_batch(
         &self,
         records: &[(&OutgoingRecord, ProducerMode)],
@@ -318,11 +327,7 @@ impl Producers {
             return records
                 .iter()
                 .map(|(record, mode)| {
-                    let error = SendError {
-                        class: ErrorClass::Unavailable,
-                        code: Some(RDKafkaErrorCode::AllBrokersDown),
-                        message: "no Kafka broker is reachable".into(),
-                    };
+                    let error = SendError::unreachable();
                     self.inner.metrics.record_failed(
                         *mode,
                         send,
@@ -333,19 +338,24 @@ impl Producers {
                 })
                 .collect();
         }
-        let mut queued = Vec::with_capacity(records.len());
+        let mut results = Vec::with_capacity(records.len());
+        let mut pending = Vec::with_capacity(records.len());
+        let timestamp = now_rfc3339();
         for (record, mode) in records {
-            match self.enqueue(record, *mode, send).await {
-                Ok(future) => queued.push(Ok((
-                    future,
-                    Sent {
-                        topic: record.topic.as_str().to_string(),
-                        bytes: record.size(),
-                        mode: *mode,
-                        send,
-                        started,
-                    },
-                ))),
+            match self.enqueue(record, *mode, send, &timestamp).await {
+                Ok(future) => {
+                    pending.push((
+                        future,
+                        Sent {
+                            topic: record.topic.clone(),
+                            bytes: record.size(),
+                            mode: *mode,
+                            send,
+                            started,
+                        },
+                    ));
+                    results.push(Ok(Outcome::Queued));
+                }
                 Err(error) => {
                     self.inner.metrics.record_failed(
                         *mode,
@@ -353,42 +363,31 @@ impl Producers {
                         record.topic.as_str(),
                         error.class,
                     );
-                    queued.push(Err(error));
+                    results.push(Err(error));
                 }
             }
         }
         if send == SendMode::Async && !self.inner.await_async_delivery {
-            let mut results = Vec::with_capacity(queued.len());
-            let mut pending = Vec::new();
-            for entry in queued {
-                match entry {
-                    Ok(sent) => {
-                        pending.push(sent);
-                        results.push(Ok(Outcome::Queued));
-                    }
-                    Err(error) => results.push(Err(error)),
-                }
-            }
             let count = pending.len() as i64;
             let this = self.clone();
             this.inner.unsettled.fetch_add(count, Ordering::SeqCst);
             tokio::spawn(
                 async move {
-                    let settles = pending
-                        .into_iter()
-                        .map(|(future, sent)| this.settle(future, sent));
-                    let _ = futures_util::future::join_all(settles).await;
+                    this.settle_all(pending, started).await;
                     this.inner.unsettled.fetch_sub(count, Ordering::SeqCst);
                 }
                 .in_current_span(),
             );
             return results;
         }
-        let settles = queued.into_iter().map(|entry| async move {
-            let (future, sent) = entry?;
-            self.settle(future, sent).await.map(Outcome::Acknowledged)
-        });
-        futures_util::future::join_all(settles).await
+        let mut settled = self.settle_all(pending, started).await.into_iter();
+        for result in results.iter_mut().filter(|r| r.is_ok()) {
+            *result = settled
+                .next()
+                .expect("one outcome per queued record")
+                .map(Outcome::Acknowledged);
+        }
+        results
     }
 
     /// Refuses at once when no broker is reachable, otherwise queues the record.
@@ -399,25 +398,20 @@ impl Producers {
         send: SendMode,
     ) -> Result<DeliveryFuture, SendError> {
         if self.inner.health.is_down() && !self.probe_while_down().await {
-            return Err(SendError {
-                class: ErrorClass::Unavailable,
-                code: Some(RDKafkaErrorCode::AllBrokersDown),
-                message: "no Kafka broker is reachable".into(),
-            });
+            return Err(SendError::unreachable());
         }
-        self.enqueue(record, mode, send).await
+        self.enqueue(record, mode, send, &now_rfc3339()).await
     }
 
-    /// Puts the record in the producer's queue, waiting up to `enqueue_timeout` for room.
+    /// Puts the record in the producer's queue, waiting up to `enqueue_timeout` for room;
+    /// `timestamp` is the `timestamp` header's value (one for all the records of a batch).
     async fn enqueue(
         &self,
         record: &OutgoingRecord,
         mode: ProducerMode,
         send: SendMode,
+        timestamp: &str,
     ) -> Result<DeliveryFuture, SendError> {
-        let timestamp = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
         let mut headers = OwnedHeaders::new_with_capacity(3 + record.headers.len())
             .insert(Header {
                 key: HEADER_PRODUCER_MODE,
@@ -429,7 +423,7 @@ impl Producers {
             })
             .insert(Header {
                 key: HEADER_TIMESTAMP,
-                value: Some(timestamp.as_str()),
+                value: Some(timestamp),
             });
         for (name, value) in &record.headers {
             headers = headers.insert(Header {
@@ -446,12 +440,15 @@ impl Producers {
         }
 
         let producer = &self.mode(mode).producer;
-        let deadline = Instant::now() + self.inner.enqueue_timeout;
+        // Read the clock only when the queue is full.
+        let mut deadline = None;
         loop {
             match producer.send_result(future_record) {
                 Ok(future) => return Ok(future),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
-                    if Instant::now() < deadline =>
+                    if Instant::now()
+                        < *deadline
+                            .get_or_insert_with(|| Instant::now() + self.inner.enqueue_timeout) =>
                 {
                     future_record = back;
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -463,20 +460,79 @@ impl Producers {
 
     /// Waits for the delivery report of a queued record and counts it.
     async fn settle(&self, future: DeliveryFuture, sent: Sent) -> Result<Delivered, SendError> {
-        let Sent {
-            topic,
-            bytes,
-            mode,
-            send,
-            started,
-        } = sent;
-        let guard = self.mode(mode).delivery_guard;
+        let guard = self.mode(sent.mode).delivery_guard;
         let result = match tokio::time::timeout(guard, future).await {
-            Ok(Ok(Ok(delivery))) => Ok(Delivered {
+            Ok(report) => self.verdict(report),
+            Err(_elapsed) => Err(SendError::no_report(guard)),
+        };
+        self.count(std::slice::from_ref(&sent), std::slice::from_ref(&result));
+        if let Ok(delivered) = &result {
+            tracing::debug!(
+                mode = sent.mode.as_str(),
+                send = sent.send.as_str(),
+                partition = delivered.partition,
+                offset = delivered.offset,
+                "record delivered"
+            );
+        }
+        result
+    }
+
+    /// Waits for the delivery reports of many queued records (a batch's, all queued from
+    /// `started`), each bounded by its mode's delivery guard, and counts them. They are awaited
+    /// in order under one timer: by the time the first is acknowledged most of the others are
+    /// too, so nothing is allocated or registered per record.
+    async fn settle_all(
+        &self,
+        pending: Vec<(DeliveryFuture, Sent)>,
+        started: Instant,
+    ) -> Vec<Result<Delivered, SendError>> {
+        use futures_util::FutureExt;
+
+        let mut results = Vec::with_capacity(pending.len());
+        let mut sent = Vec::with_capacity(pending.len());
+        // Whether each mode's guard (`ProducerMode as usize`) has run out.
+        let mut expired = [false; 2];
+        let timer = tokio::time::sleep_until(started.into());
+        tokio::pin!(timer);
+        for (mut future, s) in pending {
+            let guard = self.mode(s.mode).delivery_guard;
+            let result = if expired[s.mode as usize] {
+                // Out of time: only a report already there counts.
+                (&mut future)
+                    .now_or_never()
+                    .map_or_else(|| Err(SendError::no_report(guard)), |r| self.verdict(r))
+            } else {
+                let deadline = (started + guard).into();
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                tokio::select! {
+                    biased;
+                    report = &mut future => self.verdict(report),
+                    () = &mut timer => {
+                        expired[s.mode as usize] = true;
+                        (&mut future)
+                            .now_or_never()
+                            .map_or_else(|| Err(SendError::no_report(guard)), |r| self.verdict(r))
+                    }
+                }
+            };
+            results.push(result);
+            sent.push(s);
+        }
+        self.count(&sent, &results);
+        results
+    }
+
+    /// The caller's view of a delivery report.
+    fn verdict(&self, report: <DeliveryFuture as Future>::Output) -> Result<Delivered, SendError> {
+        match report {
+            Ok(Ok(delivery)) => Ok(Delivered {
                 partition: delivery.partition,
                 offset: delivery.offset,
             }),
-            Ok(Ok(Err((error, _message)))) => {
+            Ok(Err((error, _message))) => {
                 let mut error = SendError::from_kafka(&error);
                 // A record that timed out while no broker answered was never reachable: say so.
                 if error.class == ErrorClass::Timeout && self.inner.health.is_down() {
@@ -484,44 +540,67 @@ impl Producers {
                 }
                 Err(error)
             }
-            Ok(Err(_canceled)) => Err(SendError::new(
+            Err(_canceled) => Err(SendError::new(
                 ErrorClass::Fatal,
                 "the producer was closed before the record was delivered",
             )),
-            Err(_elapsed) => Err(SendError {
-                class: ErrorClass::Timeout,
-                code: Some(RDKafkaErrorCode::MessageTimedOut),
-                message: format!(
-                    "no delivery report within {} ms; the record may or may not have been written",
-                    guard.as_millis()
-                ),
-            }),
-        };
+        }
+    }
+
+    /// Counts settled records: deliveries by mode and topic (one metrics update per group; a
+    /// batch's latency runs to its last report), failures one by one, with one warning line for
+    /// all of them.
+    fn count(&self, sent: &[Sent], results: &[Result<Delivered, SendError>]) {
         let metrics = &self.inner.metrics;
-        match &result {
-            Ok(delivered) => {
-                self.inner.health.set(true);
-                metrics.record_delivered(mode, send, &topic, bytes, started.elapsed());
-                tracing::debug!(
-                    mode = mode.as_str(),
-                    send = send.as_str(),
-                    partition = delivered.partition,
-                    offset = delivered.offset,
-                    "record delivered"
-                );
-            }
-            Err(error) => {
-                metrics.record_failed(mode, send, &topic, error.class);
-                tracing::warn!(
-                    mode = mode.as_str(),
-                    send = send.as_str(),
-                    class = error.class.as_str(),
-                    error = %error.message,
-                    "record not delivered"
-                );
+        let now = Instant::now();
+        if let ([s], [Ok(_)]) = (sent, results) {
+            self.inner.health.set(true);
+            let latency = now.saturating_duration_since(s.started);
+            metrics.record_delivered(s.mode, s.send, s.topic.as_str(), s.bytes, latency);
+            return;
+        }
+        // (mode, send, topic, bytes, latencies): a batch has one or two groups.
+        let mut groups: Vec<(ProducerMode, SendMode, &TopicName, usize, Vec<Duration>)> =
+            Vec::new();
+        let mut failed: Option<(usize, &Sent, &SendError)> = None;
+        for (s, result) in sent.iter().zip(results) {
+            match result {
+                Ok(_) => {
+                    let latency = now.saturating_duration_since(s.started);
+                    match groups
+                        .iter_mut()
+                        .find(|g| g.0 == s.mode && g.1 == s.send && *g.2 == s.topic)
+                    {
+                        Some(group) => {
+                            group.3 += s.bytes;
+                            group.4.push(latency);
+                        }
+                        None => groups.push((s.mode, s.send, &s.topic, s.bytes, vec![latency])),
+                    }
+                }
+                Err(error) => {
+                    metrics.record_failed(s.mode, s.send, s.topic.as_str(), error.class);
+                    let (n, _, _) = failed.get_or_insert((0, s, error));
+                    *n += 1;
+                }
             }
         }
-        result
+        if !groups.is_empty() {
+            self.inner.health.set(true);
+        }
+        for (mode, send, topic, bytes, latencies) in &groups {
+            metrics.records_delivered(*mode, *send, topic.as_str(), *bytes, latencies);
+        }
+        if let Some((n, s, error)) = failed {
+            tracing::warn!(
+                records = n,
+                mode = s.mode.as_str(),
+                send = s.send.as_str(),
+                class = error.class.as_str(),
+                error = %error.message,
+                "record not delivered"
+            );
+        }
     }
 
     /// Asks the cluster for its metadata (brokers and the topics this client knows; no topic is

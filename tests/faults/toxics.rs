@@ -364,3 +364,97 @@ fn sent_of(key: &str, seq: usize, answer: &Answer) -> Sent {
         connected: true,
     }
 }
+
+/// A sync batch of plain and idempotent records, `round` in each value.
+fn mixed_batch(topic: &str, label: &str, round: usize, records: usize) -> serde_json::Value {
+    let records: Vec<_> = (0..records)
+        .map(|n| {
+            let key = format!("{label}-{n}");
+            json!({"key": key, "message": numbered(&key, round), "isIdempotent": n % 2 == 0})
+        })
+        .collect();
+    json!({"topic": topic, "records": records})
+}
+
+/// A sync batch whose broker answers come 8 s late: no record can be acknowledged in time, and
+/// each is answered on its own, bounded by its mode's `message.timeout.ms` (3 s plain, 5 s
+/// idempotent; librdkafka times the produce request out with its first record) and at the
+/// latest by the service's guard 2 s past it: the batch answers 207 within the longest guard,
+/// every record a 504 `delivery-timeout`. With the toxic removed, a batch succeeds again and
+/// nothing is on the topic twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_without_answers_is_answered_record_by_record_in_bounded_time() {
+    let toxiproxy = Toxiproxy::from_env();
+    toxiproxy.reset().await;
+    let app = TestApp::spawn_with(&proxied_bootstrap(), &[]).await;
+    let topic = unique_topic("toxic-batch");
+    let warm = app
+        .post_json("/api/v1/send/batch", &mixed_batch(&topic, "warm", 0, 20))
+        .await;
+    assert_eq!(warm.status.as_u16(), 200, "{:?}", warm.body);
+
+    toxiproxy
+        .add(
+            "latency_8s",
+            "latency",
+            "downstream",
+            json!({"latency": 8000, "jitter": 0}),
+        )
+        .await;
+    let started = Instant::now();
+    let late = app
+        .post_json("/api/v1/send/batch", &mixed_batch(&topic, "late", 1, 40))
+        .await;
+    let elapsed = started.elapsed();
+    toxiproxy.remove("latency_8s").await;
+    assert_eq!(late.status.as_u16(), 207, "{:?}", late.body);
+    assert!(
+        elapsed >= Duration::from_millis(4900) && elapsed <= Duration::from_secs(8),
+        "answered after {elapsed:?}: idempotent records time out at 5 s, the guard is 7 s"
+    );
+    assert_eq!(late.body["failed"], 40, "{:?}", late.body);
+    for result in late.body["results"].as_array().unwrap() {
+        assert_eq!(result["status"], 504, "{result}");
+        assert_eq!(
+            result["problem"]["type"], "urn:kafka-producer:problem:delivery-timeout",
+            "{result}"
+        );
+    }
+
+    // The same process recovers: a batch lands whole once the late answers have drained.
+    let mut tries = 0;
+    let after = loop {
+        tries += 1;
+        let answer = app
+            .post_json(
+                "/api/v1/send/batch",
+                &mixed_batch(&topic, "after", tries, 20),
+            )
+            .await;
+        if answer.status.as_u16() == 200 {
+            break answer;
+        }
+        assert!(tries < 10, "still failing: {:?}", answer.body);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    assert_eq!(after.body["succeeded"], 20);
+
+    // Every record answered 200 is there once; the late ones at most once (idempotent
+    // producer: no duplicates from its retries; plain: its retries may have duplicated).
+    let records = read_topic(&bootstrap(), &topic, 40, Duration::from_secs(30)).await;
+    let copies = copies(&records);
+    for n in 0..20 {
+        for (label, round) in [("warm", 0), ("after", tries)] {
+            let key = format!("{label}-{n}");
+            assert_eq!(copies.get(&(key.clone(), round)), Some(&1), "{key}#{round}");
+        }
+    }
+    for n in (0..40).step_by(2) {
+        let key = format!("late-{n}");
+        assert!(
+            copies.get(&(key.clone(), 1)).copied().unwrap_or(0) <= 1,
+            "{key} twice"
+        );
+    }
+    app.stop().await;
+}
