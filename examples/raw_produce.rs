@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
+/// The service's allocator (src/main.rs), librdkafka's `malloc` included: the limit is measured
+/// on the same stack.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 struct Args {
     bootstrap: String,
     topic: String,

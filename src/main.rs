@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use kafka_producer::{runtime, settings::Settings, telemetry};
 
+/// jemalloc, which also serves librdkafka's `malloc` (`unprefixed_malloc_on_supported_platforms`):
+/// records are allocated on request threads and freed on librdkafka's, where glibc's malloc spent
+/// about a quarter of the batch path's CPU (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = match Settings::from_env() {
