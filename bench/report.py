@@ -127,7 +127,7 @@ machine = {
     "memory": sh("free -h | awk '/^Mem:/ {print $2}'"),
     "kernel": platform.release(),
     "rustc": sh("rustc --version"),
-    "kafka": sh("ls ${KP_CACHE:-$HOME/.cache/kafka-producer}/kafka 2>/dev/null | tail -n 1"),
+    "kafka": sh("ls -d ${KP_CACHE:-$HOME/.cache/kafka-producer}/kafka-* 2>/dev/null | sed 's/.*kafka-/Apache Kafka /' | tail -n 1"),
     "java": sh("java -version 2>&1 | head -n 1"),
     "oha": sh("oha --version"),
 }
@@ -183,8 +183,9 @@ machine_lines = "\n".join(f"- {k}: {v}" for k, v in machine.items())
 path.write_text(f"""# Benchmarks
 
 `bench/run` on one machine, in one run ({RUN.name}): one real Apache Kafka broker (KRaft, 3
-partitions), records of 100 B (and 1 KB where said), the service's producer settings for everyone
-(`acks=all`, idempotence on, unless "plain"). The peer is an Apache Camel 4.22 HTTP → Kafka route
+partitions, warmed up with two million records), the same records for everyone (a key, 100 B of
+payload or 1 KB where said, and the four headers the service adds), the service's producer
+settings for everyone (`acks=all`, idempotence on, unless "plain"). The peer is an Apache Camel 4.22 HTTP → Kafka route
 (`bench/camel-peer`): Strimzi Kafka Bridge is not served by the Maven mirror this machine
 reaches. Load by oha: {DURATION} s per step, closed-loop at
 each concurrency; the low-load latency is open-loop at 100 requests/s with latency correction.

@@ -8,12 +8,15 @@
 //!     --mode latency --count 2000 --size 100 --producer idempotent
 //! ```
 //!
-//! Prints one JSON object: records, seconds, records per second, latency percentiles (latency
-//! mode: one record at a time, each awaited), and the CPU seconds the process used.
+//! Its records are the service's: a key, the payload, and the four headers the service adds to
+//! every record (`producer-mode`, `send-mode`, `timestamp`, `traceparent`), values of the same
+//! lengths. Prints one JSON object: records, seconds, records per second, latency percentiles
+//! (latency mode: one record at a time, each awaited), and the CPU seconds the process used.
 
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 /// The service's allocator (src/main.rs), librdkafka's `malloc` included: the limit is measured
@@ -99,6 +102,28 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// The headers the service puts on a record (a sync, idempotent send; one request's trace).
+fn service_headers(producer: &str) -> OwnedHeaders {
+    const TIMESTAMP: &str = "2026-11-27T09:00:00.123456789Z";
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    [
+        ("producer-mode", producer),
+        ("send-mode", "sync"),
+        ("timestamp", TIMESTAMP),
+        ("traceparent", TRACEPARENT),
+    ]
+    .into_iter()
+    .fold(
+        OwnedHeaders::new_with_capacity(4),
+        |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        },
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let args = args();
@@ -109,7 +134,10 @@ async fn main() {
         let key = format!("warm-{i}");
         producer
             .send(
-                FutureRecord::to(&args.topic).key(&key).payload(&payload),
+                FutureRecord::to(&args.topic)
+                    .key(&key)
+                    .payload(&payload)
+                    .headers(service_headers(&args.producer)),
                 Duration::from_secs(10),
             )
             .await
@@ -125,7 +153,10 @@ async fn main() {
             let sent = Instant::now();
             let result = producer
                 .send(
-                    FutureRecord::to(&args.topic).key(&key).payload(&payload),
+                    FutureRecord::to(&args.topic)
+                        .key(&key)
+                        .payload(&payload)
+                        .headers(service_headers(&args.producer)),
                     Duration::from_secs(10),
                 )
                 .await;
@@ -133,23 +164,40 @@ async fn main() {
             failed += usize::from(result.is_err());
         }
     } else {
-        // As many in flight as the queue takes: the producer batches them.
-        let mut pending = Vec::with_capacity(args.count);
+        // Records go in chunks of 1000 (as a batch request hands them over), with a window of
+        // chunks in flight well inside the producer's queue (32 MiB of payload, 50 000 records
+        // at most): when it is full, the oldest chunk's reports are awaited. The loop never
+        // backs off on a full queue.
+        const CHUNK: usize = 1000;
+        let window = ((32 << 20) / args.size.max(1)).clamp(CHUNK, 50_000) / CHUNK;
+        let mut chunks: std::collections::VecDeque<Vec<rdkafka::producer::DeliveryFuture>> =
+            std::collections::VecDeque::with_capacity(window + 1);
         for i in 0..args.count {
+            if i % CHUNK == 0 {
+                if chunks.len() >= window {
+                    for delivery in chunks.pop_front().expect("a chunk in flight") {
+                        failed += usize::from(!matches!(delivery.await, Ok(Ok(_))));
+                    }
+                }
+                chunks.push_back(Vec::with_capacity(CHUNK));
+            }
             let key = format!("k{i}");
             loop {
-                match producer
-                    .send_result(FutureRecord::to(&args.topic).key(&key).payload(&payload))
-                {
+                match producer.send_result(
+                    FutureRecord::to(&args.topic)
+                        .key(&key)
+                        .payload(&payload)
+                        .headers(service_headers(&args.producer)),
+                ) {
                     Ok(delivery) => {
-                        pending.push(delivery);
+                        chunks.back_mut().expect("a chunk").push(delivery);
                         break;
                     }
                     Err((_, _)) => tokio::time::sleep(Duration::from_millis(1)).await,
                 }
             }
         }
-        for delivery in pending {
+        for delivery in chunks.into_iter().flatten() {
             failed += usize::from(!matches!(delivery.await, Ok(Ok(_))));
         }
     }
