@@ -63,7 +63,7 @@ LABEL org.opencontainers.image.title="kafka-producer" \
 COPY --from=build /out/ /
 
 # Configuration is environment only (see README "Configuration"):
-#   KAFKA_BOOTSTRAP_SERVERS   host:port,...  (the seed's .NET name Kafka__BootstrapServers works too)
+#   KAFKA_BOOTSTRAP_SERVERS   host:port,...  (the .NET configuration name Kafka__BootstrapServers works too)
 #   KAFKA_<PROPERTY>          any librdkafka property, e.g. KAFKA_SECURITY_PROTOCOL=SASL_SSL;
 #                             with the statically linked OpenSSL, librdkafka probes the usual CA
 #                             paths (distroless ships /etc/ssl/certs/ca-certificates.crt)

@@ -4,24 +4,26 @@
 //! as an AWS Lambda function and as a Knative/Kubernetes pod; all three serve the same router.
 //!
 //! ## Layout
-//! A request flows one way: HTTP → validated record → producer → delivery → HTTP answer.
+//! A request flows one way: HTTP → the one record builder → producer → delivery → HTTP answer,
+//! whichever endpoint it came in by.
 //!
-//! - [`settings`]: typed settings read once from the environment (and the seed's .NET names).
-//! - [`telemetry`]: tracing set-up (human-readable in development, JSON in Lambda and production).
+//! - [`settings`]: typed settings read once (a file per area, one small variable reader; the
+//!   workshop's .NET configuration keys too). Nothing else reads the environment.
 //! - [`access`]: who may send, and where: API keys and topic allow-lists.
-//! - [`kafka`]: the two shared producers (plain and idempotent), records, delivery and the
-//!   sorting of Kafka errors into classes; the embedded in-process cluster. Knows nothing of HTTP.
-//! - [`metrics`]: counters and latency histograms shared by the delivery path and the HTTP API.
-//! - [`prometheus`]: the Prometheus exposition (`GET /metrics`) the metrics also feed.
+//! - [`kafka`]: the shared producers, the send pipeline (one record or many), broker health,
+//!   Kafka errors sorted into classes, the embedded cluster. Knows nothing of HTTP, metrics or
+//!   settings: it defines the options it is built from and the observer it reports to.
+//! - [`observability`]: logs and spans, trace context, the metrics the producers report to, and
+//!   the Prometheus exposition.
 //! - [`http`]: `app(state) -> Router`, the one router for the server, Lambda and the tests; the
-//!   handlers and the `application/problem+json` error answer (HTTP statuses are decided there).
-//! - [`runtime`]: serves the router as a server or through `lambda_http`; shutdown and flush.
+//!   record builder, the JSON reader, problem answers (statuses are decided there), the OpenAPI
+//!   document, and the service's own API in `http::native`.
+//! - [`runtime`]: builds the service and serves it as a server or through `lambda_http`;
+//!   shutdown and flush.
 
 pub mod access;
 pub mod http;
 pub mod kafka;
-pub mod metrics;
-pub mod prometheus;
+pub mod observability;
 pub mod runtime;
 pub mod settings;
-pub mod telemetry;

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use kafka_producer::{runtime, settings::Settings, telemetry};
+use kafka_producer::observability::telemetry;
+use kafka_producer::{runtime, settings::Settings};
 
 /// jemalloc, which also serves librdkafka's `malloc` (`unprefixed_malloc_on_supported_platforms`):
 /// records are allocated on request threads and freed on librdkafka's, where glibc's malloc spent

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::http::{app, AppState, Limits, ServiceInfo};
+use crate::http::{app, AppState, ServiceInfo};
 use crate::kafka::embedded::{self, EmbeddedKafka};
-use crate::kafka::{ProducerMode, ProducerOptions, Producers, SendMode};
-use crate::metrics::Metrics;
+use crate::kafka::{Given, ProducerMode, ProducerOptions, Producers, SendMode};
+use crate::observability::Metrics;
 use crate::settings::{Bootstrap, RuntimeKind, Settings};
 
 /// Brokers in the embedded cluster: enough for a realistic metadata answer and partitioning.
@@ -21,9 +21,12 @@ const EMBEDDED_BROKERS: i32 = 3;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// The producers and the router built from the settings; what every runtime serves.
+/// The producers, their metrics and the router built from the settings; what every runtime
+/// serves. Cloning is cheap (`Arc`s inside).
+#[derive(Clone)]
 pub struct Service {
     pub producers: Producers,
+    pub metrics: Arc<Metrics>,
     pub router: Router,
 }
 
@@ -33,31 +36,33 @@ pub fn build(
     bootstrap_servers: &str,
     embedded: bool,
 ) -> Result<Service, Error> {
-    let producers = Producers::build(
-        ProducerOptions {
-            bootstrap_servers,
-            overrides: &settings.kafka,
-            enqueue_timeout: settings.enqueue_timeout,
-            await_async_delivery: settings.runtime == RuntimeKind::Lambda,
-            msk_iam_region: settings.msk_iam_region.as_deref(),
-        },
-        Arc::new(Metrics::with_topics(settings.metrics_topics.clone())),
-    )?;
+    let bootstrap_servers = match &settings.bootstrap {
+        Bootstrap::Servers(given) if given.value == bootstrap_servers => given.clone(),
+        _ => Given::new(bootstrap_servers, "the embedded cluster"),
+    };
+    let options = ProducerOptions {
+        bootstrap_servers,
+        overrides: settings.kafka.clone(),
+        enqueue_timeout: settings.enqueue_timeout,
+        await_async_delivery: settings.runtime == RuntimeKind::Lambda,
+        msk_iam_region: settings.msk_iam_region.clone(),
+    };
+    let metrics = Arc::new(Metrics::with_topics(settings.metrics_topics.clone()));
+    let producers = Producers::build(&options, metrics.clone())?;
     let state = AppState::new(
         producers.clone(),
+        metrics.clone(),
         ServiceInfo {
             runtime: settings.runtime,
             environment: settings.environment,
             embedded,
-            bootstrap_servers: bootstrap_servers.to_owned(),
+            bootstrap_servers: options.bootstrap_servers.value,
         },
-        settings.readiness_timeout,
-        Limits::from_settings(settings),
-        settings.access.clone(),
-        settings.cors_origins.clone(),
+        settings,
     );
     Ok(Service {
         producers,
+        metrics,
         router: app(state),
     })
 }
@@ -95,7 +100,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         Bootstrap::Embedded => Some(EmbeddedKafka::start(EMBEDDED_BROKERS)?),
     };
     let bootstrap_servers = match (&settings.bootstrap, &embedded) {
-        (Bootstrap::Servers(servers), _) => servers.clone(),
+        (Bootstrap::Servers(servers), _) => servers.value.clone(),
         (_, Some(cluster)) => cluster.bootstrap_servers().to_owned(),
         (Bootstrap::Embedded, None) => unreachable!("the embedded cluster was started above"),
     };
@@ -126,8 +131,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
             );
             serve(
                 listener,
-                service.router,
-                service.producers,
+                service,
                 shutdown_signal(),
                 settings.shutdown_timeout,
             )
@@ -136,11 +140,11 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         RuntimeKind::Lambda => {
             // Every async send already waits for its delivery report in Lambda; this flush is
             // for anything still queued when the environment is shut down.
-            let producers = service.producers.clone();
+            let flushed = service.clone();
             let timeout = settings.shutdown_timeout;
             lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
-                let remaining = producers.flush(timeout).await;
-                report_flush(&producers, remaining);
+                let remaining = flushed.producers.flush(timeout).await;
+                report_flush(&flushed.metrics, remaining);
             })
             .await;
             tracing::info!(runtime = "lambda", "serving Lambda invocations");
@@ -187,12 +191,16 @@ fn lambda_handler(
 /// Returns how many records were still queued at the end (0 when nothing was lost).
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
-    producers: Producers,
+    service: Service,
     shutdown: impl Future<Output = ()> + Send + 'static,
     shutdown_timeout: Duration,
 ) -> std::io::Result<i64> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<Instant>();
+    let Service {
+        producers,
+        metrics,
+        router,
+    } = service;
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections; finishing requests in progress");
@@ -227,7 +235,7 @@ pub async fn serve(
         .saturating_sub(teardown_reserve(shutdown_timeout))
         .saturating_sub(stopped_at.elapsed());
     let remaining = producers.flush(left).await;
-    report_flush(&producers, remaining);
+    report_flush(&metrics, remaining);
     Ok(remaining)
 }
 
@@ -240,9 +248,8 @@ fn teardown_reserve(shutdown_timeout: Duration) -> Duration {
 /// The last word on the records accepted with 202: how many were delivered, how many were
 /// reported failed (each also logged when it failed), and how many were still queued at the
 /// deadline and are lost with the process.
-fn report_flush(producers: &Producers, remaining: i64) {
-    let (delivered, failed) = producers
-        .metrics()
+fn report_flush(metrics: &Metrics, remaining: i64) {
+    let (delivered, failed) = metrics
         .snapshot()
         .per_mode
         .iter()

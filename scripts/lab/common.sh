@@ -1,7 +1,8 @@
-# shellcheck shell=bash
-# Shared by the lab scripts (sourced, not run): settings, output helpers, one POST.
+# shellcheck shell=bash source-path=SCRIPTDIR
+# Shared by the lab scripts (sourced, not run): settings, output helpers, one POST. The helpers
+# shared with the other scripts (now_ms, ...) come from scripts/lib/common.sh.
 #
-#   BASE_URL      the service (default http://localhost:18081, the seed's port)
+#   BASE_URL      the service (default http://localhost:18081, the workshop's port)
 #   TOPIC_PREFIX  prepended to every topic name, e.g. "run42-" (default: none)
 #   CURL_MAX_TIME seconds one request may take (default 30)
 
@@ -9,6 +10,9 @@ BASE_URL="${BASE_URL:-http://localhost:18081}"
 BASE_URL="${BASE_URL%/}"
 TOPIC_PREFIX="${TOPIC_PREFIX:-}"
 CURL_MAX_TIME="${CURL_MAX_TIME:-30}"
+
+# shellcheck source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 PASSED=0
 FAILED=0

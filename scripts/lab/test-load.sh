@@ -14,7 +14,7 @@ trap 'rm -rf "$results"' EXIT
 
 title "Load: $LOAD_COUNT concurrent idempotent requests to $BASE_URL (topic $load)"
 
-started=$(date +%s%N)
+started=$(now_ms)
 for i in $(seq 1 "$LOAD_COUNT"); do
   curl -s -o /dev/null -m "$CURL_MAX_TIME" -w '%{http_code}' -X POST "$BASE_URL/api/v1/test/idempotent" \
     -H 'Content-Type: application/json' \
@@ -22,7 +22,7 @@ for i in $(seq 1 "$LOAD_COUNT"); do
     >"$results/$i" 2>/dev/null &
 done
 wait
-elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+elapsed_ms=$(( $(now_ms) - started ))
 
 declare -A by_status=()
 successes=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Module 5, test 1: one record in each of the four modes (the seed's reliability test).
+# Module 5, test 1: one record in each of the four modes (the workshop's reliability test).
 #   BASE_URL=http://localhost:18081 TOPIC_PREFIX= scripts/lab/test-reliability.sh
 # Sync modes must answer 200, async modes 202 (queued) or 200.
 set -uo pipefail

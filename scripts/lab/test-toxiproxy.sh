@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Module 6: faults with Toxiproxy. For each of the seed's toxics (latency 5 s ± 0.5 s, timeout
+# Module 6: faults with Toxiproxy. For each of the workshop's toxics (latency 5 s ± 0.5 s, timeout
 # 2 s, bandwidth 1 KB/s, all on the broker's answers): add it, send a request through the
 # service, show the answer and its time, remove it. Then check that the service recovers.
 #
@@ -8,7 +8,7 @@
 #
 # The service must reach Kafka through the proxy PROXY_NAME (default dotnet-api-proxy, as in
 # lab/toxiproxy.json). When that proxy does not exist it is created from PROXY_LISTEN and
-# PROXY_UPSTREAM (the seed's: 0.0.0.0:29093 and kafka:29092). Answers expected under a toxic:
+# PROXY_UPSTREAM (the workshop's: 0.0.0.0:29093 and kafka:29092). Answers expected under a toxic:
 # a success, or 503/504 with a problem body, within the request's time limit; never a 500 or
 # no answer. Exits non-zero if any check failed.
 set -uo pipefail
@@ -42,8 +42,6 @@ remove_toxics() {
   done
 }
 trap remove_toxics EXIT
-
-now_ms() { date +%s%3N; }
 
 # through_service SHORTCUT TOPIC KEY LIMIT: POST /api/v1/test/SHORTCUT with a LIMIT-second
 # time limit; sets STATUS, BODY_OUT and ELAPSED_MS.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The seed's validation-complete.sh: health and status checks, then the reliability, load and
+# The workshop's validation-complete.sh: health and status checks, then the reliability, load and
 # error scripts, then test-toxiproxy.sh when TOXIPROXY_URL is set. Exits non-zero if any failed.
 #   BASE_URL=http://localhost:18081 [TOXIPROXY_URL=http://localhost:8474] scripts/lab/validation-complete.sh
 set -uo pipefail

@@ -29,7 +29,7 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 /// and answers 504 when the request outlives `REQUEST_TIMEOUT_MS`.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let refuse = |error: ApiError| {
-        state.producers.metrics().record_rejected_request();
+        state.metrics.record_rejected_request();
         error.into_response()
     };
     let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {

@@ -1,18 +1,24 @@
 //! The HTTP API: one router for the server, Lambda and the tests.
 //!
-//! Knows Kafka only through [`Producers`] and [`OutgoingRecord`](crate::kafka::OutgoingRecord).
+//! Knows Kafka only through [`Producers`](crate::kafka::Producers) and
+//! [`OutgoingRecord`](crate::kafka::OutgoingRecord). A request flows one way: its body is read
+//! ([`body`], [`json`]), the record built and admitted ([`record`]), sent, and answered; every
+//! failure is an [`problem::ApiError`], whose status is decided in [`problem`] only.
+//!
+//! - `native/`: the service's own API, each request and answer type beside its handler.
+//! - [`openapi`]: assembles the document from those types.
+//! - [`context`]: request ids and trace context; `guard`: load shedding, API keys, deadline.
 
-mod batch;
+pub mod body;
 pub mod context;
 mod guard;
-mod health;
-mod json;
-mod metrics;
+pub mod json;
+pub mod native;
 pub mod openapi;
 pub mod problem;
-mod send;
+pub mod record;
+mod state;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -23,100 +29,13 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::access::Access;
-use crate::kafka::Producers;
-use crate::settings::{Environment, RuntimeKind};
-pub use batch::parse_batch;
-use problem::ApiError;
-pub use send::{parse_send, parse_shortcut};
-
-/// How the service runs, shown by `/api/v1/status`.
-#[derive(Debug, Clone)]
-pub struct ServiceInfo {
-    pub runtime: RuntimeKind,
-    pub environment: Environment,
-    /// The in-process mock cluster is in use: records live in memory only.
-    pub embedded: bool,
-    pub bootstrap_servers: String,
-}
-
-/// The limits a request is held to.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// The largest body accepted (413 beyond).
-    pub max_body_bytes: usize,
-    /// Headers a record may carry from the request (413 beyond).
-    pub max_record_headers: usize,
-    /// Names and values of a record's headers together (413 beyond).
-    pub max_header_bytes: usize,
-    /// The longest a send request may take (504 beyond).
-    pub request_timeout: Duration,
-    /// Sends handled at once (503 beyond).
-    pub max_concurrent_requests: usize,
-    /// Records in one batch (413 beyond).
-    pub max_batch_records: usize,
-    /// The largest batch body (413 beyond).
-    pub max_batch_body_bytes: usize,
-}
-
-impl Limits {
-    pub fn from_settings(settings: &crate::settings::Settings) -> Self {
-        Limits {
-            max_body_bytes: settings.max_body_bytes,
-            max_record_headers: settings.max_record_headers,
-            max_header_bytes: settings.max_header_bytes,
-            request_timeout: settings.request_timeout,
-            max_concurrent_requests: settings.max_concurrent_requests,
-            max_batch_records: settings.max_batch_records,
-            max_batch_body_bytes: settings.max_batch_body_bytes,
-        }
-    }
-}
-
-/// What every handler shares. Cloning is cheap (`Arc`s inside).
-#[derive(Clone)]
-pub struct AppState {
-    pub producers: Producers,
-    pub info: Arc<ServiceInfo>,
-    pub readiness_timeout: Duration,
-    pub limits: Limits,
-    pub access: Arc<Access>,
-    /// Browser origins allowed by CORS; empty, CORS is off.
-    pub cors_origins: Arc<[String]>,
-    /// One permit per send being handled: `MAX_CONCURRENT_REQUESTS` of them.
-    in_flight: Arc<tokio::sync::Semaphore>,
-}
-
-impl AppState {
-    pub fn new(
-        producers: Producers,
-        info: ServiceInfo,
-        readiness_timeout: Duration,
-        limits: Limits,
-        access: Access,
-        cors_origins: Vec<String>,
-    ) -> Self {
-        AppState {
-            producers,
-            info: Arc::new(info),
-            readiness_timeout,
-            in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_requests)),
-            limits,
-            access: Arc::new(access),
-            cors_origins: cors_origins.into(),
-        }
-    }
-}
-
-impl AppState {
-    /// Counts a request refused before any producer saw it.
-    fn count_rejection<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
-        if result.is_err() {
-            self.producers.metrics().record_rejected_request();
-        }
-        result
-    }
-}
+use crate::settings::Environment;
+pub use crate::settings::Limits;
+pub use native::batch::parse_batch;
+pub use native::send::parse_send;
+pub use native::shortcut::parse_shortcut;
+use native::{batch, health, metrics, send, shortcut};
+pub use state::{AppState, ServiceInfo};
 
 /// Counts every answer by route template (never the raw path), method and status.
 async fn count_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -140,7 +59,7 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
         _ => "other",
     };
     let response = next.run(request).await;
-    state.producers.metrics().exposition().request(
+    state.metrics.exposition().request(
         &route,
         method,
         response.status().as_u16(),
@@ -155,7 +74,7 @@ pub fn app(state: AppState) -> Router {
     // The send endpoints, behind the gate: load shedding, API keys, deadline.
     let sends = Router::new()
         .route("/api/v1/send", post(send::send))
-        .route("/api/v1/test/{mode}", post(send::shortcut))
+        .route("/api/v1/test/{mode}", post(shortcut::shortcut))
         .route(
             "/api/v1/send/batch",
             post(batch::send_batch).layer(DefaultBodyLimit::max(state.limits.max_batch_body_bytes)),
@@ -167,7 +86,7 @@ pub fn app(state: AppState) -> Router {
     let cors = cors_layer(&state.cors_origins);
     let mut router = Router::new();
     if state.info.environment != Environment::Production {
-        // As the seed: the API's page at the root, outside production.
+        // As the workshop: the API's page at the root, outside production.
         router = router.route(
             "/",
             get(|| async { axum::response::Redirect::temporary("/swagger-ui/") }),

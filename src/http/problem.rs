@@ -292,6 +292,41 @@ impl Problem {
     }
 }
 
+/// The problem answers a send can get, besides 200 and 202.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum SendProblems {
+    /// Bad input: malformed JSON, a wrong type, an invalid topic, partition or header name.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// API keys are on, and none or an unknown one was given.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The topic is internal (`__*`), outside `ALLOWED_TOPICS` or the key's topics, or Kafka
+    /// refused the producer access to it. Nothing was produced.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Unknown topic (when the cluster does not create topics), partition, route or shortcut.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The body is over `MAX_BODY_BYTES` (`MAX_BATCH_BODY_BYTES` for a batch), a batch over
+    /// `MAX_BATCH_RECORDS`, the record's headers over `MAX_RECORD_HEADERS` or
+    /// `MAX_HEADER_BYTES`, or the record over the broker's limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The producer can no longer send (a fatal Kafka client error).
+    #[response(status = 500, content_type = "application/problem+json")]
+    Failed(Problem),
+    /// Kafka is unreachable, the producer queue is full, or more sends than
+    /// `MAX_CONCURRENT_REQUESTS` are being handled: retry after `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+    /// Not confirmed within the mode's `message.timeout.ms`, or not answered within
+    /// `REQUEST_TIMEOUT_MS`: the record may or may not be written.
+    #[response(status = 504, content_type = "application/problem+json")]
+    Timeout(Problem),
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -67,12 +67,26 @@ impl Drop for EmbeddedKafka {
 mod tests {
     use super::*;
     use crate::kafka::{
-        Outcome, OutgoingRecord, ProducerMode, ProducerOptions, Producers, SendMode, TopicName,
+        ClientStats, DeliveryObserver, ErrorClass, Given, Outcome, OutgoingRecord, ProducerMode,
+        ProducerOptions, Producers, SendMode, TopicName,
     };
-    use crate::metrics::Metrics;
-    use crate::settings::KafkaOverrides;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
+
+    /// Counts what the producers report.
+    #[derive(Default)]
+    struct Tally(AtomicUsize, AtomicUsize);
+
+    impl DeliveryObserver for Tally {
+        fn delivered(&self, _: ProducerMode, _: SendMode, _: &str, _: usize, l: &[Duration]) {
+            self.0.fetch_add(l.len(), Ordering::SeqCst);
+        }
+        fn failed(&self, _: ProducerMode, _: SendMode, _: &str, _: ErrorClass) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+        fn client_stats(&self, _: ProducerMode, _: ClientStats) {}
+    }
 
     /// Fast check of the whole send path on the mock cluster; the real broker tests live in
     /// `tests/api`.
@@ -80,17 +94,9 @@ mod tests {
     async fn both_producers_get_real_offsets_from_the_embedded_cluster() {
         let cluster = EmbeddedKafka::start(1).unwrap();
         assert!(!cluster.bootstrap_servers().is_empty());
-        let producers = Producers::build(
-            ProducerOptions {
-                bootstrap_servers: cluster.bootstrap_servers(),
-                overrides: &KafkaOverrides::default(),
-                enqueue_timeout: Duration::from_millis(100),
-                await_async_delivery: false,
-                msk_iam_region: None,
-            },
-            Arc::new(Metrics::new()),
-        )
-        .unwrap();
+        let tally = Arc::new(Tally::default());
+        let options = ProducerOptions::new(Given::new(cluster.bootstrap_servers(), "embedded"));
+        let producers = Producers::build(&options, tally.clone()).unwrap();
         let record = OutgoingRecord {
             topic: TopicName::parse("embedded-test").unwrap(),
             key: "k".into(),
@@ -109,7 +115,8 @@ mod tests {
         }
         assert_eq!(offsets, vec![(0, 0), (0, 1), (0, 2), (0, 3)]);
         assert_eq!(producers.probe(Duration::from_secs(2)).await.unwrap(), 1);
-        assert_eq!(producers.metrics().snapshot().totals.delivered, 4);
+        assert_eq!(tally.0.load(Ordering::SeqCst), 4);
+        assert_eq!(tally.1.load(Ordering::SeqCst), 0);
         assert_eq!(producers.flush(Duration::from_secs(2)).await, 0);
     }
 }

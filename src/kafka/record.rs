@@ -78,6 +78,15 @@ pub enum ProducerMode {
 impl ProducerMode {
     pub const ALL: [ProducerMode; 2] = [ProducerMode::Plain, ProducerMode::Idempotent];
 
+    /// The idempotent producer when `idempotent`, the plain one otherwise.
+    pub fn of(idempotent: bool) -> Self {
+        if idempotent {
+            ProducerMode::Idempotent
+        } else {
+            ProducerMode::Plain
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProducerMode::Plain => "plain",
@@ -98,6 +107,15 @@ pub enum SendMode {
 impl SendMode {
     pub const ALL: [SendMode; 2] = [SendMode::Sync, SendMode::Async];
 
+    /// Async when `asynchronous`, sync otherwise.
+    pub fn of(asynchronous: bool) -> Self {
+        if asynchronous {
+            SendMode::Async
+        } else {
+            SendMode::Sync
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SendMode::Sync => "sync",
@@ -106,7 +124,7 @@ impl SendMode {
     }
 }
 
-/// The headers every record carries, named as the seed names them.
+/// The headers every record carries, named as the workshop names them.
 pub const HEADER_PRODUCER_MODE: &str = "producer-mode";
 pub const HEADER_SEND_MODE: &str = "send-mode";
 pub const HEADER_TIMESTAMP: &str = "timestamp";
@@ -118,7 +136,7 @@ pub struct OutgoingRecord {
     pub topic: TopicName,
     pub key: String,
     pub value: Vec<u8>,
-    /// The caller's headers, in the order given; the seed's three are added when sending.
+    /// The caller's headers, in the order given; the service adds its three when sending.
     pub headers: Vec<(String, Vec<u8>)>,
     /// An explicit partition, or the producer's partitioner (by key) when `None`.
     pub partition: Option<i32>,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 const APP_KEY: &str = "app-key-0f3c9a7e51d2";
 const AUDIT_KEY: &str = "audit-key-88b1e0c4d7a6";

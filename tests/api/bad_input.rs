@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 #[tokio::test]
 async fn malformed_and_mistyped_bodies_are_400_and_produce_nothing() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use support::*;
 
 fn results(answer: &Answer) -> &Vec<Value> {
     answer.body["results"].as_array().expect("results")
@@ -57,7 +57,7 @@ async fn a_sync_batch_answers_each_record_in_order_and_every_record_lands_once()
         let record = by_position[&position];
         assert_eq!(record.value, format!("m{i}"), "result {i} names its record");
         assert_eq!(record.key.as_deref(), Some(format!("k{}", i % 12).as_str()));
-        assert_seed_headers(record, "idempotent", "sync");
+        assert_service_headers(record, "idempotent", "sync");
         assert!(record.header("traceparent").is_some());
         let n = i.to_string();
         assert_eq!(
@@ -131,7 +131,7 @@ async fn some_records_failing_answers_207_and_writes_only_the_others() {
     assert_eq!(read.len(), 2, "{keys:?}");
     assert!(keys.contains(&"a") && keys.contains(&"f"), "{keys:?}");
     let plain = read.iter().find(|r| r.key.as_deref() == Some("f")).unwrap();
-    assert_seed_headers(plain, "plain", "sync");
+    assert_service_headers(plain, "plain", "sync");
     assert_eq!(partitions(&bootstrap(), &internal), None);
 }
 

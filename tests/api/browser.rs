@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::*;
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swagger_ui_try_it_out_sends_a_record() {
@@ -56,5 +56,5 @@ async fn swagger_ui_try_it_out_sends_a_record() {
     assert_eq!(records[0].key.as_deref(), Some("from-the-browser"));
     assert_eq!(records[0].value, "sent from Swagger UI");
     assert_eq!(records[0].offset, shown["offset"].as_i64().unwrap());
-    assert_seed_headers(&records[0], "idempotent", "sync");
+    assert_service_headers(&records[0], "idempotent", "sync");
 }

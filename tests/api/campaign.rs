@@ -4,7 +4,7 @@
 //! The bar: no 5xx, and every answer of a documented status matches its schema and content type.
 //! The counts go to `target/tmp/security/schemathesis-<mode>.md` for docs/SECURITY.md.
 
-use crate::helpers::*;
+use support::*;
 
 async fn campaign(mode: &str, examples: &str) {
     // Internal topics are refused however the request is made; an allow-list would turn most

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use support::*;
 
 /// Every `kafka_producer_*` name in the dashboard's queries.
 fn queried_names(dashboard: &Value) -> BTreeSet<String> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 /// The secure broker's `NAME=value` settings (listeners, CA, client certificate, users).
 fn secure() -> BTreeMap<String, String> {

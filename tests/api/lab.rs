@@ -1,11 +1,11 @@
-//! The lab scripts in `scripts/lab/` (the seed's Module 5) run against the service, with the
+//! The lab scripts in `scripts/lab/` (the workshop's Module 5) run against the service, with the
 //! records they send read back from the broker. Each run gets its own `TOPIC_PREFIX`.
 
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use crate::helpers::*;
+use support::*;
 
 /// Runs `scripts/lab/<script>` with `BASE_URL` and `TOPIC_PREFIX`; its exit status and output.
 async fn run(script: &str, base: &str, prefix: &str) -> (Output, String) {
@@ -45,7 +45,7 @@ async fn assert_records(topic: &str, expected: &[(&str, &str, &str, &str)]) -> V
             .find(|r| r.key.as_deref() == Some(*key))
             .unwrap_or_else(|| panic!("{topic}: no record for {key}: {records:?}"));
         assert_eq!(record.value, *value, "{key}");
-        assert_seed_headers(record, mode, send);
+        assert_service_headers(record, mode, send);
     }
     records
 }
@@ -92,7 +92,7 @@ async fn assert_load_records(prefix: &str) {
     for record in &records {
         let i = record.key.as_deref().unwrap().trim_start_matches("load-");
         assert_eq!(record.value, format!("Load test message {i}"));
-        assert_seed_headers(record, "idempotent", "sync");
+        assert_service_headers(record, "idempotent", "sync");
     }
 }
 
@@ -134,7 +134,7 @@ async fn errors_script_prints_the_status_of_each_error_case() {
     ] {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
     }
-    // This broker creates topics on first use: the seed's "nonexistent" topic gets its record.
+    // This broker creates topics on first use: the workshop's "nonexistent" topic gets its record.
     assert_records(
         &format!("{prefix}nonexistent-topic"),
         &[("error-test", "This should fail", "plain", "sync")],

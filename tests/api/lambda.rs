@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 #[tokio::test]
 async fn function_url_requests_land_on_the_broker() {
@@ -98,7 +98,7 @@ async fn function_url_requests_land_on_the_broker() {
             .find(|r| r.key.as_deref() == Some(key))
             .unwrap();
         assert_eq!(record.value, value);
-        assert_seed_headers(record, mode, send);
+        assert_service_headers(record, mode, send);
         assert_eq!(answer.body["offset"], record.offset, "{key}");
         assert_eq!(answer.body["partition"], record.partition, "{key}");
     }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use lambda_http::request::LambdaRequest;
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use support::*;
 
 const FUNCTION: &str = "kafka-producer";
 
@@ -372,7 +372,7 @@ async fn the_zip_bootstrap_serves_the_sample_events_under_the_emulator() {
             .iter()
             .find(|r| r.key.as_deref() == Some(*key))
             .unwrap_or_else(|| panic!("no record for {key}: {records:?}"));
-        assert_seed_headers(record, mode, send);
+        assert_service_headers(record, mode, send);
         assert_eq!(body["partition"], record.partition, "{key}");
         assert_eq!(body["offset"], record.offset, "{key}");
         let expected_value = match *key {

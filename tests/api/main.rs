@@ -1,7 +1,7 @@
 //! The API against a real Apache Kafka broker (started by `scripts/test`).
 //!
-//! One test binary: helpers spawn the real router on a free port and read records back from
-//! the broker with a consumer.
+//! One test binary: the shared support (`tests/support`) spawns the real router on a free port
+//! and reads records back from the broker with a consumer.
 
 mod access;
 mod bad_input;
@@ -9,7 +9,6 @@ mod batch;
 mod browser;
 mod campaign;
 mod dashboard;
-mod helpers;
 mod kafka_security;
 mod lab;
 mod lambda;

@@ -1,7 +1,7 @@
 //! `/openapi.json` (OpenAPI 3.1, generated from the code), Swagger UI served from the binary with
 //! no outside address, and schemathesis against the running service on the real broker.
 
-use crate::helpers::*;
+use support::*;
 
 /// Every route of the router, as the document must list it.
 const OPERATIONS: [(&str, &str); 8] = [

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 #[tokio::test]
 async fn with_nothing_configured_it_runs_on_the_embedded_cluster_and_says_so() {

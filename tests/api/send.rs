@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -57,7 +57,7 @@ async fn each_mode_lands_with_key_value_and_headers() {
             .find(|r| r.key.as_deref() == Some(key))
             .unwrap_or_else(|| panic!("record {key} not on the topic"));
         assert_eq!(record.value, format!("value {mode} {send}"));
-        assert_seed_headers(record, mode, send);
+        assert_service_headers(record, mode, send);
         assert_eq!(
             record.header("trace-id"),
             Some(format!("t-{mode}-{send}").as_str())
@@ -72,7 +72,7 @@ async fn each_mode_lands_with_key_value_and_headers() {
 }
 
 #[tokio::test]
-async fn seed_shortcuts_take_a_json_body_or_query_parameters() {
+async fn workshop_shortcuts_take_a_json_body_or_query_parameters() {
     let app = TestApp::spawn().await;
     let topic = unique_topic("shortcuts");
     let routes = [
@@ -83,7 +83,7 @@ async fn seed_shortcuts_take_a_json_body_or_query_parameters() {
     ];
     let mut expected = Vec::new();
     for (route, mode, send) in routes {
-        // The seed's curl lines: a JSON body with Content-Type: application/json.
+        // The workshop's curl lines: a JSON body with Content-Type: application/json.
         let key = format!("json-{route}");
         let answer = app
             .post_json(
@@ -94,7 +94,7 @@ async fn seed_shortcuts_take_a_json_body_or_query_parameters() {
         check_shortcut(&answer, mode, send, &topic, &key);
         expected.push((key, mode, send, answer));
 
-        // The seed's own code: query parameters, no body.
+        // The workshop's own code: query parameters, no body.
         let key = format!("query-{route}");
         let answer = app
             .request(
@@ -134,7 +134,7 @@ async fn seed_shortcuts_take_a_json_body_or_query_parameters() {
             .unwrap_or_else(|| panic!("record {key} not on the topic"));
         let route = key.split_once('-').unwrap().1;
         assert_eq!(record.value, format!("m {route}"));
-        assert_seed_headers(record, mode, send);
+        assert_service_headers(record, mode, send);
         if *send == "sync" {
             assert_eq!(answer.body["offset"], record.offset);
             assert_eq!(answer.body["partition"], record.partition);
@@ -166,7 +166,7 @@ fn check_shortcut(answer: &Answer, mode: &str, send: &str, topic: &str, key: &st
 }
 
 #[tokio::test]
-async fn property_names_are_case_insensitive_and_seed_defaults_apply() {
+async fn property_names_are_case_insensitive_and_workshop_defaults_apply() {
     let app = TestApp::spawn().await;
     let topic = unique_topic("case");
     let answer = app
@@ -185,9 +185,9 @@ async fn property_names_are_case_insensitive_and_seed_defaults_apply() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].key.as_deref(), Some(key.as_str()));
     assert_eq!(records[0].value, "shouted");
-    assert_seed_headers(&records[0], "plain", "sync");
+    assert_service_headers(&records[0], "plain", "sync");
 
-    // No topic, no modes: the seed's defaults (test-topic, idempotent, sync).
+    // No topic, no modes: the workshop's defaults (test-topic, idempotent, sync).
     let answer = app
         .post_json("/api/v1/send", &json!({"message": "defaults"}))
         .await;
@@ -204,7 +204,7 @@ async fn property_names_are_case_insensitive_and_seed_defaults_apply() {
     .await;
     assert_eq!(record.key.as_deref(), answer.body["key"].as_str());
     assert_eq!(record.value, "defaults");
-    assert_seed_headers(&record, "idempotent", "sync");
+    assert_service_headers(&record, "idempotent", "sync");
     app.stop().await;
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 #[tokio::test]
 async fn health_ready_and_status_describe_the_running_service() {
@@ -123,7 +123,7 @@ async fn metrics_count_what_was_sent() {
     );
     assert_eq!(metrics.body["queueDepth"], 0);
     assert!(metrics.body["uptimeSeconds"].as_f64().unwrap() > 0.0);
-    // The seed's descriptive fields are kept.
+    // The workshop's descriptive fields are kept.
     assert_eq!(metrics.body["producer"], "Kafka Producer Service");
     assert_eq!(metrics.body["modes"][1]["acks"], "all");
     app.stop().await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use support::*;
 
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
@@ -70,7 +70,7 @@ async fn the_callers_trace_is_continued_into_the_record() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].header("traceparent"), Some(answered.as_str()));
     assert_eq!(records[0].header("tracestate"), Some("vendor=abc"));
-    assert_seed_headers(&records[0], "idempotent", "sync");
+    assert_service_headers(&records[0], "idempotent", "sync");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use support::*;
 
 /// A loopback port with nothing listening.
 fn closed_port() -> String {

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::*;
 use crate::support::*;
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broker_started_after_the_service_is_used_without_a_restart() {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
 use crate::support::*;
+use support::*;
 
 /// Cuts the broker's answers on and off until `stop`: `reset_peer` (connection reset) and
 /// `timeout` (answers stop, the connection closes after 1 s) in turn. Returns how many cuts.

@@ -11,8 +11,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 
-use crate::helpers::*;
 use crate::support::*;
+use support::*;
 
 /// The leader of partition 0 of `topic` (-1 while there is none), and its in-sync replicas.
 fn leader_of(bootstrap: &str, topic: &str) -> Option<(i32, Vec<i32>)> {

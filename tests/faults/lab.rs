@@ -1,11 +1,11 @@
-//! `scripts/lab/test-toxiproxy.sh` (the seed's Module 6) against the service, the real
+//! `scripts/lab/test-toxiproxy.sh` (the workshop's Module 6) against the service, the real
 //! Toxiproxy and the test broker: it passes, and what it sent is on the topics.
 
 use std::process::Command;
 use std::time::Duration;
 
-use crate::helpers::*;
 use crate::support::*;
+use support::*;
 
 fn run_script(base: &str, toxiproxy: &Toxiproxy, prefix: &str) -> (bool, String) {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -7,9 +7,6 @@
 mod broker_down;
 mod duplicates;
 mod failover;
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
 mod lab;
 mod shutdown;
 mod support;

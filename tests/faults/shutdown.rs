@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::*;
 use crate::support::*;
+use support::*;
 
 const PLAIN_ASYNC: LoadMode = LoadMode {
     idempotent: false,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::Read;
+use support::Read;
 
 /// The test broker reached through Toxiproxy (its PROXIED listener advertises the proxy).
 pub fn proxied_bootstrap() -> String {
@@ -311,12 +311,12 @@ pub const ALL_MODES: [LoadMode; 4] = [
 
 /// Sends record number `seq` of `key` through `/api/v1/send` in `mode`.
 pub async fn send_numbered(
-    app: &crate::helpers::TestApp,
+    app: &support::TestApp,
     topic: &str,
     key: &str,
     seq: usize,
     mode: LoadMode,
-) -> crate::helpers::Answer {
+) -> support::Answer {
     app.post_json(
         "/api/v1/send",
         &json!({"topic": topic, "key": key, "message": numbered(key, seq),

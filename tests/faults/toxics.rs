@@ -1,12 +1,12 @@
-//! Scenario 1: the seed's toxics (latency 5 s ± 0.5 s, timeout 2 s, bandwidth 1 KB/s) between the
+//! Scenario 1: the workshop's toxics (latency 5 s ± 0.5 s, timeout 2 s, bandwidth 1 KB/s) between the
 //! service and the broker, for every producer and send mode; then every toxic removed.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::*;
 use crate::support::*;
+use support::*;
 
 /// The longest a request may take: the mode's `message.timeout.ms` (3 s plain, 5 s
 /// idempotent) plus the 2 s the service waits past it for librdkafka's verdict, plus 1 s for
@@ -75,7 +75,7 @@ async fn send_each_mode(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn seed_toxics_get_bounded_answers_and_removal_needs_no_restart() {
+async fn module6_toxics_get_bounded_answers_and_removal_needs_no_restart() {
     let toxiproxy = Toxiproxy::from_env();
     toxiproxy.reset().await;
     let app = TestApp::spawn_with(&proxied_bootstrap(), &[]).await;
@@ -148,7 +148,7 @@ async fn seed_toxics_get_bounded_answers_and_removal_needs_no_restart() {
     assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
     let records = read_topic(&bootstrap(), &topic, 1, Duration::from_secs(30)).await;
     let found = copies(&records);
-    let metrics = app.producers.metrics().snapshot();
+    let metrics = app.metrics.snapshot();
     let mut tallies = Vec::new();
     for mode in ALL_MODES {
         let failed = metrics

@@ -7,6 +7,8 @@
 //! is that record's 400 or 403; the others are still sent). 200 (sync) or 202 (async) when every
 //! record succeeded, 207 when some did not.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -14,44 +16,68 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-use super::context::RequestContext;
-use super::json::{self, NotAnObject, Text};
-use super::problem::{ApiError, Problem};
-use super::send::{allowed, carry_trace, read_body, record_from, topic_from, typed_body};
-use super::{AppState, Limits};
 use crate::access::Caller;
-use crate::kafka::{Outcome, OutgoingRecord, ProducerMode, SendMode, TopicName};
+use crate::http::body;
+use crate::http::context::RequestContext;
+use crate::http::json::{self, NotAnObject, Text};
+use crate::http::problem::{ApiError, Problem, SendProblems};
+use crate::http::record::{topic_from, Admission, Answered, Fields};
+use crate::http::state::AppState;
+use crate::kafka::{OutgoingRecord, ProducerMode, SendMode, TopicName};
+use crate::settings::Limits;
 
-/// The batch's own fields, names lower-cased. Records are kept as their JSON text (borrowed from
-/// the body) and read one by one, so that a faulty record fails alone.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-struct BatchBody<'a> {
+/// `POST /api/v1/send/batch`: the batch's defaults, and its records. Names are matched
+/// case-insensitively. Records are kept as their JSON text (borrowed from the body) and read
+/// one by one, so that a faulty record fails alone.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all(deserialize = "lowercase"))]
+#[schema(rename_all = "camelCase")]
+#[schema(example = json!({"topic": "orders", "isIdempotent": true, "isAsync": false, "records": [{"key": "order-1", "message": "created"}, {"key": "order-2", "message": "paid", "headers": {"source": "batch"}}]}))]
+pub struct BatchRequest<'a> {
+    /// The topic of records that name none; default `test-topic`.
     #[serde(borrow)]
-    topic: Option<Text<'a>>,
-    isidempotent: Option<bool>,
-    isasync: Option<bool>,
+    #[schema(value_type = Option<String>)]
+    pub topic: Option<Text<'a>>,
+    /// The producer of records that do not choose one; default `true` (idempotent).
+    #[serde(rename(deserialize = "isidempotent"))]
+    pub is_idempotent: Option<bool>,
+    /// `false` (default): answer once every record is acknowledged; `true`: once all are queued.
+    #[serde(rename(deserialize = "isasync"))]
+    pub is_async: Option<bool>,
+    /// 1 to `MAX_BATCH_RECORDS` (10 000) records, sent in this order (order per partition kept
+    /// within each producer).
     #[serde(borrow)]
-    records: Option<Vec<&'a RawValue>>,
+    #[schema(value_type = Vec<BatchRecord>, min_items = 1)]
+    pub records: Option<Vec<&'a RawValue>>,
 }
 
-/// One record of a batch, names lower-cased; what it leaves out comes from the batch.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-struct BatchRecord<'a> {
+/// One record of a batch; what it leaves out comes from the batch.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all(deserialize = "lowercase"))]
+#[schema(rename_all = "camelCase")]
+pub struct BatchRecord<'a> {
+    /// The topic; default the batch's.
     #[serde(borrow)]
-    topic: Option<Text<'a>>,
-    key: Option<String>,
-    message: Option<String>,
-    headers: Option<BTreeMap<String, String>>,
-    partition: Option<i32>,
-    isidempotent: Option<bool>,
+    #[schema(value_type = Option<String>)]
+    pub topic: Option<Text<'a>>,
+    /// The record key; default a new UUID.
+    pub key: Option<String>,
+    /// The record value (UTF-8).
+    pub message: Option<String>,
+    /// Record headers (not `producer-mode`, `send-mode` or `timestamp`).
+    pub headers: Option<BTreeMap<String, String>>,
+    /// An explicit partition; by default the key decides.
+    #[schema(minimum = 0)]
+    pub partition: Option<i32>,
+    /// This record's producer; default the batch's.
+    #[serde(rename(deserialize = "isidempotent"))]
+    pub is_idempotent: Option<bool>,
 }
 
 /// The result of one record, in input order.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordResult {
     /// 200 acknowledged, 202 queued, or the status of the record's problem.
@@ -74,7 +100,7 @@ pub struct RecordResult {
 }
 
 /// The answer to a batch.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchResponse {
     /// Records acknowledged (sync) or queued (async).
@@ -96,8 +122,8 @@ pub fn parse_batch(
     body: Result<Bytes, BytesRejection>,
     limits: &Limits,
 ) -> Result<Parsed, ApiError> {
-    let bytes = read_body(body, limits.max_batch_body_bytes)?;
-    let batch: BatchBody = typed_body(
+    let bytes = body::read(body, limits.max_batch_body_bytes)?;
+    let batch: BatchRequest = body::required(
         &bytes,
         "send a JSON object such as {\"records\":[{\"topic\":\"t\",\"key\":\"k\",\"message\":\"m\"}]}",
     )?;
@@ -115,12 +141,8 @@ pub fn parse_batch(
             limit: limits.max_batch_records,
         });
     }
-    let send = if batch.isasync.unwrap_or(false) {
-        SendMode::Async
-    } else {
-        SendMode::Sync
-    };
-    let idempotent = batch.isidempotent.unwrap_or(true);
+    let send = SendMode::of(batch.is_async.unwrap_or(false));
+    let idempotent = batch.is_idempotent.unwrap_or(true);
     // The batch's topic, read once, for every record that names none.
     let batch_topic = topic_from(batch.topic.as_deref());
     let parsed = records
@@ -139,22 +161,17 @@ pub fn parse_batch(
             let topic = match (record.topic.as_deref(), &batch_topic) {
                 (Some(own), _) => topic_from(Some(own)),
                 (None, Ok(shared)) => Ok(TopicName::clone(shared)),
+                // The batch's own error, made again for each record that relies on it.
                 (None, Err(_)) => topic_from(batch.topic.as_deref()),
             };
-            let mode = if record.isidempotent.unwrap_or(idempotent) {
-                ProducerMode::Idempotent
-            } else {
-                ProducerMode::Plain
+            let mode = ProducerMode::of(record.is_idempotent.unwrap_or(idempotent));
+            let fields = Fields {
+                key: record.key,
+                message: record.message,
+                headers: record.headers.unwrap_or_default(),
+                partition: record.partition,
             };
-            let outgoing = record_from(
-                topic.map_err(at)?,
-                record.key,
-                record.message,
-                record.headers.unwrap_or_default(),
-                record.partition,
-                limits,
-            )
-            .map_err(at)?;
+            let outgoing = fields.into_record(topic.map_err(at)?, limits).map_err(at)?;
             Ok((outgoing, mode))
         })
         .collect();
@@ -165,12 +182,12 @@ pub fn parse_batch(
     post,
     path = "/api/v1/send/batch",
     tag = "send",
-    request_body(content = super::openapi::BatchRequest, content_type = "application/json"),
+    request_body(content = BatchRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Sync: every record acknowledged, each with its partition and offset", body = BatchResponse),
         (status = 202, description = "Async: every record queued", body = BatchResponse),
         (status = 207, description = "Some records failed: each result has its status, and a problem for those that failed", body = BatchResponse),
-        super::openapi::SendProblems,
+        SendProblems,
     )
 )]
 pub async fn send_batch(
@@ -180,15 +197,11 @@ pub async fn send_batch(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<BatchResponse>), ApiError> {
     let (parsed, send) = state.count_rejection(parse_batch(body, &state.limits))?;
+    let admission = Admission::new(&state, &caller, &context);
     let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
     let mut accepted = Vec::with_capacity(parsed.len());
-    let trace = context.record_headers();
     for entry in parsed {
-        match entry.and_then(|(mut record, mode)| {
-            allowed(&state, &caller, &record)?;
-            carry_trace(&mut record, &trace);
-            Ok((record, mode))
-        }) {
+        match entry.and_then(|(record, mode)| Ok((admission.admit(record)?, mode))) {
             Ok(record) => {
                 accepted.push(record);
                 results.push(None);
@@ -205,7 +218,18 @@ pub async fn send_batch(
     for slot in results.iter_mut().filter(|r| r.is_none()) {
         let ((record, mode), outcome) = outcomes.next().expect("one outcome per record sent");
         *slot = Some(match outcome {
-            Ok(outcome) => success(record, mode, outcome, send),
+            Ok(outcome) => {
+                let answered = Answered::of(outcome, send);
+                RecordResult {
+                    status: answered.status.as_u16(),
+                    topic: Some(record.topic),
+                    partition: answered.partition,
+                    offset: answered.offset,
+                    key: Some(record.key),
+                    mode: Some(mode.as_str()),
+                    problem: None,
+                }
+            }
             Err(error) => failure(&ApiError::Send(error)),
         });
     }
@@ -228,28 +252,6 @@ pub async fn send_batch(
             results,
         }),
     ))
-}
-
-fn success(
-    record: OutgoingRecord,
-    mode: ProducerMode,
-    outcome: Outcome,
-    send: SendMode,
-) -> RecordResult {
-    let (status, partition, offset) = match (outcome, send) {
-        (Outcome::Acknowledged(d), SendMode::Sync) => (200, Some(d.partition), Some(d.offset)),
-        (Outcome::Acknowledged(d), SendMode::Async) => (202, Some(d.partition), Some(d.offset)),
-        (Outcome::Queued, _) => (202, None, None),
-    };
-    RecordResult {
-        status,
-        topic: Some(record.topic),
-        partition,
-        offset,
-        key: Some(record.key),
-        mode: Some(mode.as_str()),
-        problem: None,
-    }
 }
 
 fn failure(error: &ApiError) -> RecordResult {

@@ -128,8 +128,8 @@ mod otlp {
 #[cfg(feature = "otlp")]
 pub fn join_trace(
     span: &tracing::Span,
-    parent: Option<&crate::http::context::TraceParent>,
-) -> Option<crate::http::context::TraceParent> {
+    parent: Option<&super::trace_context::TraceParent>,
+) -> Option<super::trace_context::TraceParent> {
     use opentelemetry::trace::{
         SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
     };
@@ -150,7 +150,7 @@ pub fn join_trace(
     }
     let context = span.context();
     let ours = context.span().span_context().clone();
-    ours.is_valid().then(|| crate::http::context::TraceParent {
+    ours.is_valid().then(|| super::trace_context::TraceParent {
         trace_id: ours.trace_id().to_string(),
         span_id: ours.span_id().to_string(),
         flags: format!("{:02x}", ours.trace_flags().to_u8()),
@@ -161,7 +161,7 @@ pub fn join_trace(
 #[cfg(not(feature = "otlp"))]
 pub fn join_trace(
     _span: &tracing::Span,
-    _parent: Option<&crate::http::context::TraceParent>,
-) -> Option<crate::http::context::TraceParent> {
+    _parent: Option<&super::trace_context::TraceParent>,
+) -> Option<super::trace_context::TraceParent> {
     None
 }

@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::kafka::{ErrorClass, ProducerMode, SendMode};
-use crate::prometheus::Exposition;
+use utoipa::ToSchema;
+
+use super::prometheus::Exposition;
+use crate::kafka::{ClientStats, DeliveryObserver, ErrorClass, ProducerMode, SendMode};
 
 /// Counts per second over the last minute: 60 buckets, each tagged with the second it counts,
 /// reused when that second has passed. Approximate under races (a count may land in a bucket
@@ -253,21 +255,21 @@ impl Metrics {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema, PartialEq, Eq)]
 pub struct Counts {
     pub delivered: u64,
     pub failed: u64,
 }
 
 /// Records per second over the last minute.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Rates {
     pub delivered_per_second: f64,
     pub failed_per_second: f64,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema, PartialEq)]
 pub struct LatencyMs {
     pub count: u64,
     pub p50: f64,
@@ -289,7 +291,7 @@ impl LatencyMs {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModeFigures {
     pub mode: &'static str,
@@ -309,6 +311,27 @@ pub struct MetricsSnapshot {
     pub per_mode: Vec<ModeFigures>,
     pub failures_by_class: BTreeMap<&'static str, u64>,
     pub rejected_requests: u64,
+}
+
+impl DeliveryObserver for Metrics {
+    fn delivered(
+        &self,
+        mode: ProducerMode,
+        send: SendMode,
+        topic: &str,
+        bytes: usize,
+        latencies: &[Duration],
+    ) {
+        self.records_delivered(mode, send, topic, bytes, latencies);
+    }
+
+    fn failed(&self, mode: ProducerMode, send: SendMode, topic: &str, class: ErrorClass) {
+        self.record_failed(mode, send, topic, class);
+    }
+
+    fn client_stats(&self, mode: ProducerMode, stats: ClientStats) {
+        self.exposition.client_stats(mode.as_str(), stats);
+    }
 }
 
 #[cfg(test)]

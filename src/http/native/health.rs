@@ -1,0 +1,180 @@
+//! `/health` (liveness), `/health/ready` (readiness) and `/api/v1/status`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::problem::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::kafka::{now_rfc3339, ProducerMode};
+use crate::settings::Environment;
+
+/// `GET /health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy`, or `unhealthy` with a reason (503).
+    pub status: &'static str,
+    /// Why a producer can never send again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub timestamp: String,
+}
+
+/// `GET /health/ready`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    pub status: &'static str,
+    /// Brokers in the cluster's metadata.
+    pub brokers: usize,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaStatus {
+    /// The in-process mock cluster: records live in memory only.
+    pub embedded: bool,
+    pub bootstrap_servers: String,
+    pub reachable: bool,
+    /// Brokers in the cluster's metadata, when reachable.
+    pub brokers: Option<usize>,
+    /// Why it is not reachable.
+    pub error: Option<String>,
+    pub queued: i64,
+}
+
+/// A producer's key settings, as librdkafka property values.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProducerSettings {
+    pub acks: Option<String>,
+    pub enable_idempotence: Option<String>,
+    pub message_timeout_ms: Option<String>,
+    pub retries: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Producers {
+    pub plain: ProducerSettings,
+    pub idempotent: ProducerSettings,
+}
+
+/// `GET /api/v1/status`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub service: &'static str,
+    pub version: &'static str,
+    pub modes: [&'static str; 2],
+    pub send_types: [&'static str; 2],
+    pub timestamp: String,
+    /// `server` or `lambda`.
+    pub runtime: &'static str,
+    /// `development` or `production`.
+    pub environment: &'static str,
+    pub kafka: KafkaStatus,
+    pub producers: Producers,
+    /// Set when running on the embedded cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<&'static str>,
+}
+
+/// Liveness never touches Kafka: a slow cluster must not get the pod restarted. Only a producer
+/// that can never send again (a fatal librdkafka error) makes it fail.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Alive", body = Health),
+        (status = 503, description = "A producer failed for good", body = Health),
+    )
+)]
+pub async fn live(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let reason = state.producers.fatal_error();
+    let (code, status) = match reason {
+        None => (StatusCode::OK, "healthy"),
+        Some(_) => (StatusCode::SERVICE_UNAVAILABLE, "unhealthy"),
+    };
+    let timestamp = now_rfc3339();
+    (
+        code,
+        Json(Health {
+            status,
+            reason,
+            timestamp,
+        }),
+    )
+}
+
+/// Ready while the cluster answers a metadata request within `READINESS_TIMEOUT_MS`.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The cluster answers", body = Ready),
+        (status = 503, description = "No broker answers in time", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The probe itself failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
+    let brokers = state.producers.probe(state.readiness_timeout).await?;
+    Ok(Json(Ready {
+        status: "ready",
+        brokers,
+        timestamp: now_rfc3339(),
+    }))
+}
+
+/// Service, runtime, modes, broker reachability and the producers' key settings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    tag = "operations",
+    responses((status = 200, description = "The service's status", body = Status))
+)]
+pub async fn status(State(state): State<AppState>) -> Json<Status> {
+    let info = &state.info;
+    let probe = state.producers.probe(state.readiness_timeout).await;
+    let producer = |mode: ProducerMode| {
+        let summary = state.producers.summary(mode);
+        let pick = |name: &str| summary.get(name).cloned();
+        ProducerSettings {
+            acks: pick("acks"),
+            enable_idempotence: pick("enable.idempotence"),
+            message_timeout_ms: pick("message.timeout.ms"),
+            retries: pick("message.send.max.retries"),
+        }
+    };
+    Json(Status {
+        service: "Kafka Producer",
+        version: env!("CARGO_PKG_VERSION"),
+        modes: [
+            ProducerMode::Plain.as_str(),
+            ProducerMode::Idempotent.as_str(),
+        ],
+        send_types: ["sync", "async"],
+        timestamp: now_rfc3339(),
+        runtime: info.runtime.as_str(),
+        environment: match info.environment {
+            Environment::Production => "production",
+            Environment::Development => "development",
+        },
+        kafka: KafkaStatus {
+            embedded: info.embedded,
+            bootstrap_servers: info.bootstrap_servers.clone(),
+            reachable: probe.is_ok(),
+            brokers: probe.as_ref().ok().copied(),
+            error: probe.as_ref().err().map(|e| e.message.clone()),
+            queued: state.producers.queued(),
+        },
+        producers: Producers {
+            plain: producer(ProducerMode::Plain),
+            idempotent: producer(ProducerMode::Idempotent),
+        },
+        warning: info.embedded.then_some(crate::kafka::embedded::WARNING),
+    })
+}

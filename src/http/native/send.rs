@@ -1,0 +1,126 @@
+//! `POST /api/v1/send`: one record.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::access::Caller;
+use crate::http::body;
+use crate::http::context::RequestContext;
+use crate::http::json::Text;
+use crate::http::problem::{ApiError, SendProblems};
+use crate::http::record::{topic_from, Admission, Answered, Fields};
+use crate::http::state::AppState;
+use crate::kafka::{OutgoingRecord, ProducerMode, SendMode};
+use crate::settings::Limits;
+
+/// `POST /api/v1/send`. Property names are matched case-insensitively (they reach the derived
+/// reader lower-cased); every one is optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all(deserialize = "lowercase"))]
+#[schema(rename_all = "camelCase")]
+#[schema(example = json!({"topic": "test-topic", "key": "order-42", "message": "hello", "isIdempotent": true, "isAsync": false, "headers": {"source": "swagger"}}))]
+pub struct SendRequest<'a> {
+    /// The topic; default `test-topic`.
+    #[serde(borrow)]
+    #[schema(value_type = Option<String>)]
+    pub topic: Option<Text<'a>>,
+    /// The record key; default a new UUID.
+    pub key: Option<String>,
+    /// The record value (UTF-8).
+    pub message: Option<String>,
+    /// `true` (default): the idempotent producer (`acks=all`, no duplicates from retries);
+    /// `false`: the plain one (`acks=1`).
+    #[serde(rename(deserialize = "isidempotent"))]
+    pub is_idempotent: Option<bool>,
+    /// `false` (default): answer 200 once Kafka acknowledged; `true`: answer 202 once queued.
+    #[serde(rename(deserialize = "isasync"))]
+    pub is_async: Option<bool>,
+    /// Record headers. The names `producer-mode`, `send-mode` and `timestamp` are the
+    /// service's own.
+    pub headers: Option<BTreeMap<String, String>>,
+    /// An explicit partition; by default the key decides.
+    #[schema(minimum = 0)]
+    pub partition: Option<i32>,
+}
+
+/// A record sent: where it is (sync, or async in Lambda) or that it is queued (async).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendResponse {
+    pub success: bool,
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub offset: Option<i64>,
+    pub key: String,
+    pub mode: &'static str,
+    pub send_mode: &'static str,
+    /// `acknowledged` (the broker has it) or `queued` (it will be sent; see the metrics).
+    pub status: &'static str,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/send",
+    tag = "send",
+    request_body(content = SendRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Sync: acknowledged by Kafka, with partition and offset", body = SendResponse),
+        (status = 202, description = "Async: queued; the outcome is counted in the metrics", body = SendResponse),
+        SendProblems,
+    )
+)]
+pub async fn send(
+    State(state): State<AppState>,
+    Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
+    let admission = Admission::new(&state, &caller, &context);
+    let parsed = parse_send(body, &state.limits)
+        .and_then(|(record, mode, send)| Ok((admission.admit(record)?, mode, send)));
+    let (record, mode, send) = state.count_rejection(parsed)?;
+    let answered = Answered::of(state.producers.send(&record, mode, send).await?, send);
+    Ok((
+        answered.status,
+        Json(SendResponse {
+            success: true,
+            topic: record.topic.to_string(),
+            partition: answered.partition,
+            offset: answered.offset,
+            key: record.key,
+            mode: mode.as_str(),
+            send_mode: send.as_str(),
+            status: answered.label,
+        }),
+    ))
+}
+
+/// The record and modes a `POST /api/v1/send` body asks for; every client fault is an error here
+/// (the fuzz targets drive this function).
+pub fn parse_send(
+    body: Result<Bytes, BytesRejection>,
+    limits: &Limits,
+) -> Result<(OutgoingRecord, ProducerMode, SendMode), ApiError> {
+    let bytes = body::read(body, limits.max_body_bytes)?;
+    let request: SendRequest = body::required(
+        &bytes,
+        "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
+    )?;
+    let mode = ProducerMode::of(request.is_idempotent.unwrap_or(true));
+    let send = SendMode::of(request.is_async.unwrap_or(false));
+    let topic = topic_from(request.topic.as_deref())?;
+    let fields = Fields {
+        key: request.key,
+        message: request.message,
+        headers: request.headers.unwrap_or_default(),
+        partition: request.partition,
+    };
+    Ok((fields.into_record(topic, limits)?, mode, send))
+}

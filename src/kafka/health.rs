@@ -1,0 +1,133 @@
+//! Whether the cluster can be reached: librdkafka's "all brokers down" signal, metadata probes,
+//! and the watch that notices a recovered cluster without waiting for a request.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::Producer;
+
+use super::delivery::{ErrorClass, SendError};
+use super::producers::{Inner, KafkaProducer, Producers};
+
+/// What the service knows about reaching the cluster, fed by librdkafka's error callback and by
+/// metadata probes.
+#[derive(Debug, Default)]
+pub struct BrokerHealth {
+    /// librdkafka said every broker connection is down, and no probe has succeeded since.
+    all_down: AtomicBool,
+    /// One probe at a time; the last one's time and result, shared by requests that arrive
+    /// while the cluster is down so that a flood does not become a flood of probes.
+    last_probe: tokio::sync::Mutex<Option<(Instant, bool)>>,
+}
+
+impl BrokerHealth {
+    pub fn is_down(&self) -> bool {
+        self.all_down.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn set(&self, reachable: bool) {
+        self.all_down.store(!reachable, Ordering::Relaxed);
+    }
+}
+
+impl Producers {
+    /// Asks the cluster for its metadata (brokers and the topics this client knows; no topic is
+    /// created). Blocking: call from `spawn_blocking`.
+    pub fn probe_blocking(&self, timeout: Duration) -> Result<usize, SendError> {
+        let result = probe_brokers(&self.inner.idempotent.producer, timeout);
+        self.inner.health.set(result.is_ok());
+        result
+    }
+
+    /// Probes the cluster off the async runtime.
+    pub async fn probe(&self, timeout: Duration) -> Result<usize, SendError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.probe_blocking(timeout))
+            .await
+            .unwrap_or_else(|_| Err(SendError::new(ErrorClass::Fatal, "probe task failed")))
+    }
+
+    /// Whether librdkafka says no broker can be reached.
+    pub fn is_unreachable(&self) -> bool {
+        self.inner.health.is_down()
+    }
+
+    /// While librdkafka says every broker is down, requests do not queue records that would only
+    /// time out: one probe at a time (reused for half a second) decides whether to try.
+    pub(super) async fn reachable(&self) -> bool {
+        if !self.inner.health.is_down() {
+            return true;
+        }
+        let mut last = self.inner.health.last_probe.lock().await;
+        if let Some((at, reachable)) = *last {
+            if at.elapsed() < Duration::from_millis(500) {
+                return reachable;
+            }
+        }
+        let reachable = self.probe(Duration::from_millis(500)).await.is_ok();
+        *last = Some((Instant::now(), reachable));
+        reachable
+    }
+
+    /// Clears the "all brokers down" flag once the cluster answers again, so that a recovered
+    /// cluster is noticed without waiting for a request.
+    pub(super) fn spawn_health_watch(&self) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        handle.spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.health.is_down() {
+                    let producers = Producers { inner };
+                    let _ = producers.probe(Duration::from_secs(1)).await;
+                }
+            }
+        });
+    }
+}
+
+fn probe_brokers(producer: &KafkaProducer, timeout: Duration) -> Result<usize, SendError> {
+    use rdkafka::bindings as rd;
+    let mut metadata: *const rd::rd_kafka_metadata = std::ptr::null();
+    let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: the client pointer is valid while `producer` is borrowed. With `all_topics = 0`
+    // and no topic handle, librdkafka asks a broker for the brokers and the topics this client
+    // already knows, so no topic is auto-created; the result is freed right after reading it.
+    let (err, brokers) = unsafe {
+        let err = rd::rd_kafka_metadata(
+            producer.client().native_ptr(),
+            0,
+            std::ptr::null_mut(),
+            &mut metadata,
+            timeout_ms,
+        );
+        let brokers = if metadata.is_null() {
+            0
+        } else {
+            let count = usize::try_from((*metadata).broker_cnt).unwrap_or(0);
+            rd::rd_kafka_metadata_destroy(metadata);
+            count
+        };
+        (err, brokers)
+    };
+    let code = RDKafkaErrorCode::from(err);
+    if code != RDKafkaErrorCode::NoError {
+        return Err(SendError {
+            class: ErrorClass::Unavailable,
+            code: Some(code),
+            message: format!("the cluster did not answer a metadata request: {code}"),
+        });
+    }
+    if brokers == 0 {
+        return Err(SendError::new(
+            ErrorClass::Unavailable,
+            "the cluster answered with no broker",
+        ));
+    }
+    Ok(brokers)
+}

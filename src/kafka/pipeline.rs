@@ -1,0 +1,314 @@
+//! Sending: one path for one record and for many. Records are queued in input order (so order
+//! per partition is kept within each producer), then their delivery reports are awaited under
+//! one timer and counted once through the observer. A single record is a batch of one.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{DeliveryFuture, FutureRecord};
+use tracing::Instrument;
+
+use super::delivery::{Delivered, ErrorClass, SendError};
+use super::producers::Producers;
+use super::record::{
+    OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE, HEADER_SEND_MODE,
+    HEADER_TIMESTAMP,
+};
+
+/// How a send ended from the caller's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The broker acknowledged the record.
+    Acknowledged(Delivered),
+    /// The record is queued in the producer; its outcome will be counted and logged.
+    Queued,
+}
+
+/// What the delivery path needs to count a record once its outcome is known.
+struct Sent {
+    topic: TopicName,
+    bytes: usize,
+    mode: ProducerMode,
+    send: SendMode,
+}
+
+/// Now, in RFC 3339 (UTC): the value of every record's `timestamp` header.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Producers {
+    /// Sends one record: a batch of one.
+    pub async fn send(
+        &self,
+        record: &OutgoingRecord,
+        mode: ProducerMode,
+        send: SendMode,
+    ) -> Result<Outcome, SendError> {
+        let mut results = self.send_batch(&[(record, mode)], send).await;
+        results.pop().expect("one result per record")
+    }
+
+    /// Sends records: all are queued first, in input order, then their outcomes are awaited
+    /// together under one timer. Sync: one result per record once all are settled. Async: once
+    /// all are queued, `Queued` for each queued record; their outcomes are counted later (in
+    /// Lambda, awaited before returning, as nothing may stay queued). A record that cannot be
+    /// queued gets its error.
+    pub async fn send_batch(
+        &self,
+        records: &[(&OutgoingRecord, ProducerMode)],
+        send: SendMode,
+    ) -> Vec<Result<Outcome, SendError>> {
+        let started = Instant::now();
+        if !self.reachable().await {
+            return records
+                .iter()
+                .map(|(record, mode)| {
+                    Err(self.refused(record, *mode, send, SendError::unreachable()))
+                })
+                .collect();
+        }
+        let mut results = Vec::with_capacity(records.len());
+        let mut pending = Vec::with_capacity(records.len());
+        let timestamp = now_rfc3339();
+        for (record, mode) in records {
+            match self.enqueue(record, *mode, send, &timestamp).await {
+                Ok(future) => {
+                    let sent = Sent {
+                        topic: record.topic.clone(),
+                        bytes: record.size(),
+                        mode: *mode,
+                        send,
+                    };
+                    pending.push((future, sent));
+                    results.push(Ok(Outcome::Queued));
+                }
+                Err(error) => results.push(Err(self.refused(record, *mode, send, error))),
+            }
+        }
+        if send == SendMode::Async && !self.inner.await_async_delivery {
+            let count = pending.len() as i64;
+            let this = self.clone();
+            this.inner.unsettled.fetch_add(count, Ordering::SeqCst);
+            // In the request's span: the delivery report's log line carries its request id.
+            self.inner.settling.spawn(
+                async move {
+                    this.settle_all(pending, started).await;
+                    this.inner.unsettled.fetch_sub(count, Ordering::SeqCst);
+                }
+                .in_current_span(),
+            );
+            return results;
+        }
+        let mut settled = self.settle_all(pending, started).await.into_iter();
+        for result in results.iter_mut().filter(|r| r.is_ok()) {
+            *result = settled
+                .next()
+                .expect("one outcome per queued record")
+                .map(Outcome::Acknowledged);
+        }
+        results
+    }
+
+    /// Counts a record that never reached the queue, and hands its error back.
+    fn refused(
+        &self,
+        record: &OutgoingRecord,
+        mode: ProducerMode,
+        send: SendMode,
+        error: SendError,
+    ) -> SendError {
+        self.inner
+            .observer
+            .failed(mode, send, record.topic.as_str(), error.class);
+        error
+    }
+
+    /// Puts the record in the producer's queue with the service's headers, waiting up to the
+    /// enqueue timeout for room; `timestamp` is the `timestamp` header's value (one for all the
+    /// records of a batch).
+    async fn enqueue(
+        &self,
+        record: &OutgoingRecord,
+        mode: ProducerMode,
+        send: SendMode,
+        timestamp: &str,
+    ) -> Result<DeliveryFuture, SendError> {
+        let mut headers = OwnedHeaders::new_with_capacity(3 + record.headers.len())
+            .insert(Header {
+                key: HEADER_PRODUCER_MODE,
+                value: Some(mode.as_str()),
+            })
+            .insert(Header {
+                key: HEADER_SEND_MODE,
+                value: Some(send.as_str()),
+            })
+            .insert(Header {
+                key: HEADER_TIMESTAMP,
+                value: Some(timestamp),
+            });
+        for (name, value) in &record.headers {
+            headers = headers.insert(Header {
+                key: name.as_str(),
+                value: Some(value.as_slice()),
+            });
+        }
+        let mut future_record = FutureRecord::to(record.topic.as_str())
+            .key(record.key.as_str())
+            .payload(record.value.as_slice())
+            .headers(headers);
+        if let Some(partition) = record.partition {
+            future_record = future_record.partition(partition);
+        }
+
+        let producer = &self.mode(mode).producer;
+        // Read the clock only when the queue is full.
+        let mut deadline = None;
+        loop {
+            match producer.send_result(future_record) {
+                Ok(future) => return Ok(future),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if Instant::now()
+                        < *deadline
+                            .get_or_insert_with(|| Instant::now() + self.inner.enqueue_timeout) =>
+                {
+                    future_record = back;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((error, _)) => return Err(SendError::from_kafka(&error)),
+            }
+        }
+    }
+
+    /// Waits for the delivery reports of queued records (all queued from `started`), each
+    /// bounded by its mode's delivery guard, and counts them. They are awaited in order under
+    /// one timer: by the time the first is acknowledged most of the others are too, so nothing
+    /// is allocated or registered per record.
+    async fn settle_all(
+        &self,
+        pending: Vec<(DeliveryFuture, Sent)>,
+        started: Instant,
+    ) -> Vec<Result<Delivered, SendError>> {
+        use futures_util::FutureExt;
+
+        let mut results = Vec::with_capacity(pending.len());
+        let mut sent = Vec::with_capacity(pending.len());
+        // Whether each mode's guard (`ProducerMode as usize`) has run out.
+        let mut expired = [false; 2];
+        let timer = tokio::time::sleep_until(started.into());
+        tokio::pin!(timer);
+        for (mut future, s) in pending {
+            let guard = self.mode(s.mode).delivery_guard;
+            // Out of time: only a report already there counts.
+            let late = |future: &mut DeliveryFuture| {
+                future
+                    .now_or_never()
+                    .map_or_else(|| Err(SendError::no_report(guard)), |r| self.verdict(r))
+            };
+            let result = if expired[s.mode as usize] {
+                late(&mut future)
+            } else {
+                let deadline = (started + guard).into();
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                tokio::select! {
+                    biased;
+                    report = &mut future => self.verdict(report),
+                    () = &mut timer => {
+                        expired[s.mode as usize] = true;
+                        late(&mut future)
+                    }
+                }
+            };
+            results.push(result);
+            sent.push(s);
+        }
+        self.count(&sent, &results, started);
+        results
+    }
+
+    /// The caller's view of a delivery report.
+    fn verdict(&self, report: <DeliveryFuture as Future>::Output) -> Result<Delivered, SendError> {
+        match report {
+            Ok(Ok(delivery)) => Ok(Delivered {
+                partition: delivery.partition,
+                offset: delivery.offset,
+            }),
+            Ok(Err((error, _message))) => {
+                let mut error = SendError::from_kafka(&error);
+                // A record that timed out while no broker answered was never reachable: say so.
+                if error.class == ErrorClass::Timeout && self.inner.health.is_down() {
+                    error.class = ErrorClass::Unavailable;
+                }
+                Err(error)
+            }
+            Err(_canceled) => Err(SendError::new(
+                ErrorClass::Fatal,
+                "the producer was closed before the record was delivered",
+            )),
+        }
+    }
+
+    /// Counts settled records: deliveries by mode and topic (one observer call per group; a
+    /// batch's latency runs to its last report), failures one by one, with one warning line for
+    /// all of them.
+    fn count(&self, sent: &[Sent], results: &[Result<Delivered, SendError>], started: Instant) {
+        let observer = &self.inner.observer;
+        let latency = started.elapsed();
+        // (mode, send, topic, bytes, records): a batch has one or two groups.
+        let mut groups: Vec<(ProducerMode, SendMode, &TopicName, usize, usize)> = Vec::new();
+        let mut failed: Option<(usize, &Sent, &SendError)> = None;
+        for (s, result) in sent.iter().zip(results) {
+            match result {
+                Ok(delivered) => {
+                    if sent.len() == 1 {
+                        tracing::debug!(
+                            mode = s.mode.as_str(),
+                            send = s.send.as_str(),
+                            partition = delivered.partition,
+                            offset = delivered.offset,
+                            "record delivered"
+                        );
+                    }
+                    let group = groups
+                        .iter_mut()
+                        .find(|g| g.0 == s.mode && g.1 == s.send && *g.2 == s.topic);
+                    match group {
+                        Some(group) => {
+                            group.3 += s.bytes;
+                            group.4 += 1;
+                        }
+                        None => groups.push((s.mode, s.send, &s.topic, s.bytes, 1)),
+                    }
+                }
+                Err(error) => {
+                    observer.failed(s.mode, s.send, s.topic.as_str(), error.class);
+                    let (n, _, _) = failed.get_or_insert((0, s, error));
+                    *n += 1;
+                }
+            }
+        }
+        if !groups.is_empty() {
+            self.inner.health.set(true);
+        }
+        for (mode, send, topic, bytes, records) in groups {
+            observer.delivered(mode, send, topic.as_str(), bytes, &vec![latency; records]);
+        }
+        if let Some((n, s, error)) = failed {
+            tracing::warn!(
+                records = n,
+                mode = s.mode.as_str(),
+                send = s.send.as_str(),
+                class = error.class.as_str(),
+                error = %error.message,
+                "record not delivered"
+            );
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The two producers every request shares, built once at start-up (or in Lambda's init phase):
+//! their librdkafka clients and context, queue depth, fatal errors, and the flush at shutdown.
+//! Sending is [`super::pipeline`]'s.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{FutureProducer, Producer};
+use tokio_util::task::TaskTracker;
+
+use super::config::{InvalidSetting, ProducerOptions, Properties};
+use super::health::BrokerHealth;
+use super::observer::{ClientStats, DeliveryObserver};
+use super::record::ProducerMode;
+
+/// How long past `message.timeout.ms` a sync request waits for librdkafka's own verdict before
+/// answering 504 by itself. librdkafka reports a queued record at `message.timeout.ms` and times
+/// out in-flight requests at about the same time; this margin only bounds the answer should a
+/// report not come (the record may still land).
+const DELIVERY_GUARD_MARGIN: Duration = Duration::from_secs(2);
+
+/// The context of both producers: forwards librdkafka's global errors to the logs and to
+/// [`BrokerHealth`], its statistics to the observer, and makes MSK IAM tokens.
+pub struct ProducerContext {
+    mode: ProducerMode,
+    health: Arc<BrokerHealth>,
+    observer: Arc<dyn DeliveryObserver>,
+    #[cfg(feature = "msk-iam")]
+    msk_iam: Option<super::msk_iam::MskIam>,
+}
+
+impl ClientContext for ProducerContext {
+    /// OAUTHBEARER tokens come from [`super::msk_iam`], the service's one token source.
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _oauthbearer_config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        #[cfg(feature = "msk-iam")]
+        if let Some(source) = &self.msk_iam {
+            return source.token().map_err(|e| {
+                tracing::error!(producer = self.mode.as_str(), error = %e, "no OAUTHBEARER token");
+                e.into()
+            });
+        }
+        Err("sasl.mechanism=OAUTHBEARER needs MSK_IAM=true: IAM tokens are the only OAUTHBEARER tokens this service makes".into())
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.health.set(false);
+        }
+        tracing::warn!(producer = self.mode.as_str(), error = %error, reason, "kafka client error");
+    }
+
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.observer
+            .client_stats(self.mode, ClientStats::of(&statistics));
+    }
+}
+
+pub(super) type KafkaProducer = FutureProducer<ProducerContext>;
+
+pub(super) struct ModeProducer {
+    pub(super) producer: KafkaProducer,
+    /// The mode's `message.timeout.ms` plus a margin: the longest a sync request waits.
+    pub(super) delivery_guard: Duration,
+    /// The effective settings, secrets redacted, for `/api/v1/status` and the start-up log.
+    summary: BTreeMap<String, String>,
+}
+
+pub(super) struct Inner {
+    pub(super) plain: ModeProducer,
+    pub(super) idempotent: ModeProducer,
+    pub(super) health: Arc<BrokerHealth>,
+    pub(super) observer: Arc<dyn DeliveryObserver>,
+    pub(super) enqueue_timeout: Duration,
+    /// Async sends wait for their delivery report before returning (Lambda).
+    pub(super) await_async_delivery: bool,
+    /// The tasks settling async records answered 202: the flush at shutdown waits for them.
+    pub(super) settling: TaskTracker,
+    /// Async records answered 202 whose outcome has not been counted yet.
+    pub(super) unsettled: AtomicI64,
+}
+
+/// The plain and idempotent producers, shared by every request. Cloning is an `Arc` bump.
+#[derive(Clone)]
+pub struct Producers {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl Producers {
+    /// Builds both producers; `observer` is told of every outcome and of librdkafka's statistics.
+    pub fn build(
+        options: &ProducerOptions,
+        observer: Arc<dyn DeliveryObserver>,
+    ) -> Result<Self, InvalidSetting> {
+        let health = Arc::new(BrokerHealth::default());
+        let build_one = |mode| build_producer(mode, options, &health, &observer);
+        let inner = Inner {
+            plain: build_one(ProducerMode::Plain)?,
+            idempotent: build_one(ProducerMode::Idempotent)?,
+            health: health.clone(),
+            observer: observer.clone(),
+            enqueue_timeout: options.enqueue_timeout,
+            await_async_delivery: options.await_async_delivery,
+            settling: TaskTracker::new(),
+            unsettled: AtomicI64::new(0),
+        };
+        let producers = Producers {
+            inner: Arc::new(inner),
+        };
+        producers.spawn_health_watch();
+        Ok(producers)
+    }
+
+    pub(super) fn mode(&self, mode: ProducerMode) -> &ModeProducer {
+        match mode {
+            ProducerMode::Plain => &self.inner.plain,
+            ProducerMode::Idempotent => &self.inner.idempotent,
+        }
+    }
+
+    /// The effective librdkafka settings of one producer, secrets redacted.
+    pub fn summary(&self, mode: ProducerMode) -> &BTreeMap<String, String> {
+        &self.mode(mode).summary
+    }
+
+    /// Records queued or in flight in both producers.
+    pub fn queued(&self) -> i64 {
+        i64::from(self.inner.plain.producer.in_flight_count())
+            + i64::from(self.inner.idempotent.producer.in_flight_count())
+    }
+
+    /// A fatal producer error (the producer can no longer send), if either has one.
+    pub fn fatal_error(&self) -> Option<String> {
+        [&self.inner.plain, &self.inner.idempotent]
+            .iter()
+            .find_map(|p| p.producer.client().fatal_error())
+            .map(|(code, reason)| format!("{code:?}: {reason}"))
+    }
+
+    /// Waits until both producers have delivered (or failed) everything queued, at most
+    /// `timeout` in all. Returns how many records were still queued when it gave up.
+    /// Blocking: call from `spawn_blocking`.
+    pub fn flush_blocking(&self, timeout: Duration) -> i64 {
+        let deadline = Instant::now() + timeout;
+        for p in [&self.inner.plain, &self.inner.idempotent] {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Err(error) = p.producer.flush(left) {
+                tracing::warn!(error = %error, "flush did not complete");
+            }
+        }
+        self.queued()
+    }
+
+    /// [`Producers::flush_blocking`] off the async runtime, then waits (within the same
+    /// `timeout`) until every async record's outcome has been counted. Returns how many records
+    /// accepted with 202 were neither delivered nor reported failed when it gave up: the ones
+    /// lost if the process ends now. (Sync sends are settled by their own requests, which the
+    /// server has finished or cut before this is called.)
+    pub async fn flush(&self, timeout: Duration) -> i64 {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let this = self.clone();
+        // librdkafka's own queue length also counts events that are not records (errors,
+        // statistics): the count that matters is of the accepted records not yet settled.
+        let _ = tokio::task::spawn_blocking(move || this.flush_blocking(timeout)).await;
+        // A report librdkafka has handed over is counted by its settle task a moment later.
+        let settling = &self.inner.settling;
+        settling.close();
+        let _ = tokio::time::timeout_at(deadline, settling.wait()).await;
+        settling.reopen();
+        self.unsettled()
+    }
+
+    /// Async records accepted whose outcome is not counted yet.
+    pub fn unsettled(&self) -> i64 {
+        self.inner.unsettled.load(Ordering::SeqCst)
+    }
+}
+
+fn build_producer(
+    mode: ProducerMode,
+    options: &ProducerOptions,
+    health: &Arc<BrokerHealth>,
+    observer: &Arc<dyn DeliveryObserver>,
+) -> Result<ModeProducer, InvalidSetting> {
+    let properties = Properties::of(mode, options);
+    let producer: KafkaProducer = properties
+        .client_config()
+        .create_with_context(ProducerContext {
+            mode,
+            health: health.clone(),
+            observer: observer.clone(),
+            #[cfg(feature = "msk-iam")]
+            msk_iam: options
+                .msk_iam_region
+                .as_ref()
+                .map(|region| super::msk_iam::MskIam::new(&region.value)),
+        })
+        .map_err(|error| properties.refused(&error))?;
+    Ok(ModeProducer {
+        producer,
+        delivery_guard: properties.message_timeout() + DELIVERY_GUARD_MARGIN,
+        summary: properties.summary(),
+    })
+}

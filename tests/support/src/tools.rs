@@ -1,0 +1,33 @@
+//! Outside tools the tests drive.
+
+use std::process::Command;
+
+/// Runs schemathesis against the service's document with `args` (checks, mode, examples), with
+/// a fixed seed (`SCHEMATHESIS_SEED`) and its cache beside the test artefacts; asserts it exits
+/// 0 with "No issues found" and returns what it printed.
+pub async fn schemathesis(base: &str, args: &[&str]) -> String {
+    let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261127".into());
+    let mut command = Command::new("schemathesis");
+    command
+        .current_dir(crate::tmp_dir())
+        .args(["run", &format!("{base}/openapi.json")])
+        .args(args)
+        .args(["--seed", &seed, "--no-color"])
+        .env("SCHEMATHESIS_HOOKS", "");
+    let output = tokio::task::spawn_blocking(move || {
+        command
+            .output()
+            .expect("schemathesis is installed (scripts/test installs it from PyPI)")
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{text}");
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("No issues found"), "{text}");
+    text
+}
