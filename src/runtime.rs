@@ -254,9 +254,7 @@ fn report_flush(metrics: &Metrics, remaining: i64) {
         .per_mode
         .iter()
         .filter(|f| f.send_type == SendMode::Async.as_str())
-        .fold((0, 0), |(d, f), m| {
-            (d + m.counts.delivered, f + m.counts.failed)
-        });
+        .fold((0, 0), |(d, f), m| (d + m.delivered, f + m.failed));
     if remaining == 0 {
         tracing::info!(
             async_delivered = delivered,

@@ -156,7 +156,6 @@ async fn module6_toxics_get_bounded_answers_and_removal_needs_no_restart() {
             .iter()
             .find(|f| f.mode == mode_word(mode) && f.send_type == send_word(mode))
             .unwrap()
-            .counts
             .failed as usize;
         let mut missing_in_mode = 0;
         for round in &rounds {
