@@ -20,6 +20,10 @@ WORKDIR /src
 # Dependencies first, in their own layer: with a placeholder main.rs/lib.rs, this layer is
 # rebuilt only when Cargo.toml or Cargo.lock change (rdkafka + OpenSSL take minutes).
 COPY Cargo.toml Cargo.lock ./
+# The test-only crates the manifest names as dev-dependencies: Cargo reads them to resolve the
+# lock file, and never builds them here.
+COPY tests/support tests/support
+COPY fuzz/checks fuzz/checks
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     mkdir -p src \

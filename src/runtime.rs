@@ -11,7 +11,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::http::{app, AppState, ServiceInfo};
-use crate::kafka::embedded::{self, EmbeddedKafka};
+use crate::kafka::embedded::EmbeddedKafka;
 use crate::kafka::{Given, ProducerMode, ProducerOptions, Producers, SendMode};
 use crate::observability::Metrics;
 use crate::settings::{Bootstrap, RuntimeKind, Settings};
@@ -36,9 +36,10 @@ pub fn build(
     bootstrap_servers: &str,
     embedded: bool,
 ) -> Result<Service, Error> {
-    let bootstrap_servers = match &settings.bootstrap {
-        Bootstrap::Servers(given) if given.value == bootstrap_servers => given.clone(),
-        _ => Given::new(bootstrap_servers, "the embedded cluster"),
+    let bootstrap_servers = match (&settings.bootstrap, embedded) {
+        (_, true) => Given::new(bootstrap_servers, "the embedded cluster"),
+        (Bootstrap::Servers(given), false) => Given::new(bootstrap_servers, given.origin.clone()),
+        (Bootstrap::Embedded, false) => Given::new(bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS"),
     };
     let options = ProducerOptions {
         bootstrap_servers,
@@ -107,7 +108,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     if embedded.is_some() {
         let line = "!".repeat(100);
         tracing::warn!("{line}");
-        tracing::warn!("{}", embedded::WARNING);
+        tracing::warn!("{}", crate::settings::EMBEDDED_WARNING);
         tracing::warn!("{line}");
     }
 

@@ -37,6 +37,6 @@ pub fn required<'de, T: Deserialize<'de>>(bytes: &'de [u8], missing: &str) -> Re
     optional(bytes)?.ok_or_else(|| ApiError::bad_request("missing-body", missing.to_owned()))
 }
 
-pub fn not_an_object() -> ApiError {
+fn not_an_object() -> ApiError {
     ApiError::bad_request("malformed-json", "the body must be a JSON object")
 }

@@ -7,7 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::problem::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::access::Denied;
 
 /// The key a request presents: `Authorization: Bearer <key>`, or else `X-Api-Key: <key>`.

@@ -94,19 +94,6 @@ pub struct ProducerOptions {
     pub msk_iam_region: Option<Given>,
 }
 
-impl ProducerOptions {
-    /// A cluster at `bootstrap_servers`, with the service's defaults only.
-    pub fn new(bootstrap_servers: Given) -> Self {
-        ProducerOptions {
-            bootstrap_servers,
-            overrides: Overrides::default(),
-            enqueue_timeout: Duration::from_millis(100),
-            await_async_delivery: false,
-            msk_iam_region: None,
-        }
-    }
-}
-
 /// A setting that cannot be used, named so that the operator can fix it. The one error type of
 /// configuration, whichever layer finds the fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -217,7 +204,7 @@ impl Properties {
                 InvalidSetting { setting, reason }
             }
             other => InvalidSetting::new(
-                "KAFKA_*",
+                "the Kafka client configuration",
                 format!("the Kafka producer could not be created: {other}"),
             ),
         }
@@ -252,7 +239,13 @@ mod tests {
 
     #[test]
     fn the_operator_wins_and_is_named_when_refused() {
-        let mut options = ProducerOptions::new(Given::new("k:9092", "KAFKA_BOOTSTRAP_SERVERS"));
+        let mut options = ProducerOptions {
+            bootstrap_servers: Given::new("k:9092", "KAFKA_BOOTSTRAP_SERVERS"),
+            overrides: Overrides::default(),
+            enqueue_timeout: Duration::from_millis(100),
+            await_async_delivery: false,
+            msk_iam_region: None,
+        };
         options
             .overrides
             .common

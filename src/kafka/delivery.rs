@@ -3,8 +3,6 @@
 //! This is the only place that looks at librdkafka error codes; the HTTP layer maps a class to a
 //! status and never sees a raw code except to show it.
 
-use std::fmt;
-
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 /// Where the broker put an acknowledged record.
@@ -55,7 +53,8 @@ impl ErrorClass {
 }
 
 /// A failed send: its class, and the Kafka error code behind it when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} ({})", class.as_str())]
 pub struct SendError {
     pub class: ErrorClass,
     pub code: Option<RDKafkaErrorCode>,
@@ -109,14 +108,6 @@ impl SendError {
         self.code.map(|c| c as i32)
     }
 }
-
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.message, self.class.as_str())
-    }
-}
-
-impl std::error::Error for SendError {}
 
 fn classify(code: RDKafkaErrorCode) -> ErrorClass {
     use RDKafkaErrorCode as C;

@@ -9,10 +9,6 @@ use std::thread::JoinHandle;
 
 use rdkafka::mocking::MockCluster;
 
-/// Said at start-up and in `/api/v1/status` whenever the embedded cluster is in use.
-pub const WARNING: &str = "EMBEDDED KAFKA: no KAFKA_BOOTSTRAP_SERVERS is set, so records go to an in-memory \
-     cluster inside this process and are lost when it stops. Set KAFKA_BOOTSTRAP_SERVERS to use a real cluster.";
-
 /// A running in-process cluster; dropping it stops the cluster.
 pub struct EmbeddedKafka {
     bootstrap_servers: String,
@@ -67,8 +63,8 @@ impl Drop for EmbeddedKafka {
 mod tests {
     use super::*;
     use crate::kafka::{
-        ClientStats, DeliveryObserver, ErrorClass, Given, Outcome, OutgoingRecord, ProducerMode,
-        ProducerOptions, Producers, SendMode, TopicName,
+        ClientStats, Delivery, DeliveryObserver, ErrorClass, Given, Outcome, OutgoingRecord,
+        Overrides, ProducerMode, ProducerOptions, Producers, SendMode, TopicName,
     };
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -79,8 +75,8 @@ mod tests {
     struct Tally(AtomicUsize, AtomicUsize);
 
     impl DeliveryObserver for Tally {
-        fn delivered(&self, _: ProducerMode, _: SendMode, _: &str, _: usize, l: &[Duration]) {
-            self.0.fetch_add(l.len(), Ordering::SeqCst);
+        fn delivered(&self, _: ProducerMode, _: SendMode, _: &str, d: Delivery) {
+            self.0.fetch_add(d.records, Ordering::SeqCst);
         }
         fn failed(&self, _: ProducerMode, _: SendMode, _: &str, _: ErrorClass) {
             self.1.fetch_add(1, Ordering::SeqCst);
@@ -95,7 +91,13 @@ mod tests {
         let cluster = EmbeddedKafka::start(1).unwrap();
         assert!(!cluster.bootstrap_servers().is_empty());
         let tally = Arc::new(Tally::default());
-        let options = ProducerOptions::new(Given::new(cluster.bootstrap_servers(), "embedded"));
+        let options = ProducerOptions {
+            bootstrap_servers: Given::new(cluster.bootstrap_servers(), "embedded"),
+            overrides: Overrides::default(),
+            enqueue_timeout: Duration::from_millis(100),
+            await_async_delivery: false,
+            msk_iam_region: None,
+        };
         let producers = Producers::build(&options, tally.clone()).unwrap();
         let record = OutgoingRecord {
             topic: TopicName::parse("embedded-test").unwrap(),

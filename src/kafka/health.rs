@@ -35,7 +35,7 @@ impl BrokerHealth {
 impl Producers {
     /// Asks the cluster for its metadata (brokers and the topics this client knows; no topic is
     /// created). Blocking: call from `spawn_blocking`.
-    pub fn probe_blocking(&self, timeout: Duration) -> Result<usize, SendError> {
+    fn probe_blocking(&self, timeout: Duration) -> Result<usize, SendError> {
         let result = probe_brokers(&self.inner.idempotent.producer, timeout);
         self.inner.health.set(result.is_ok());
         result

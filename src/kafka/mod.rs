@@ -24,12 +24,11 @@ mod pipeline;
 mod producers;
 mod record;
 
-pub use config::{is_secret_property, Given, InvalidSetting, Overrides, ProducerOptions};
+pub use config::{Given, InvalidSetting, Overrides, ProducerOptions};
 pub use delivery::{Delivered, ErrorClass, SendError};
-pub use health::BrokerHealth;
-pub use observer::{ClientStats, DeliveryObserver};
+pub use observer::{ClientStats, Delivery, DeliveryObserver};
 pub use pipeline::{now_rfc3339, Outcome};
-pub use producers::{ProducerContext, Producers};
+pub use producers::Producers;
 pub use record::{
     InvalidTopicName, OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE,
     HEADER_SEND_MODE, HEADER_TIMESTAMP, MAX_TOPIC_NAME_LENGTH, RESERVED_HEADERS,

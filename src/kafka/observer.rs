@@ -8,18 +8,19 @@ use std::time::Duration;
 use super::delivery::ErrorClass;
 use super::record::{ProducerMode, SendMode};
 
+/// Records acknowledged together (a batch's, or one): how many, their bytes (keys, values and
+/// the caller's headers), and the latency of each, from the request's start to the last report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub records: usize,
+    pub bytes: usize,
+    pub latency: Duration,
+}
+
 /// Told of every record once its outcome is known, and of each producer's statistics.
 pub trait DeliveryObserver: Send + Sync + 'static {
-    /// Records of one mode, send type and topic acknowledged by Kafka: `bytes` of them all, one
-    /// latency (enqueue to acknowledgement) each.
-    fn delivered(
-        &self,
-        mode: ProducerMode,
-        send: SendMode,
-        topic: &str,
-        bytes: usize,
-        latencies: &[Duration],
-    );
+    /// Records of one mode, send type and topic acknowledged by Kafka.
+    fn delivered(&self, mode: ProducerMode, send: SendMode, topic: &str, delivery: Delivery);
 
     /// A record that was not delivered, and why.
     fn failed(&self, mode: ProducerMode, send: SendMode, topic: &str, class: ErrorClass);

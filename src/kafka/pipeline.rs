@@ -12,6 +12,7 @@ use rdkafka::producer::{DeliveryFuture, FutureRecord};
 use tracing::Instrument;
 
 use super::delivery::{Delivered, ErrorClass, SendError};
+use super::observer::Delivery;
 use super::producers::Producers;
 use super::record::{
     OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE, HEADER_SEND_MODE,
@@ -91,6 +92,12 @@ impl Producers {
                 Err(error) => results.push(Err(self.refused(record, *mode, send, error))),
             }
         }
+        // Each record's guard runs from when all were queued (a wait for room in a full queue,
+        // bounded by the enqueue timeout, does not eat into it); latencies from the start.
+        let queued = Instant::now();
+        if pending.is_empty() {
+            return results;
+        }
         if send == SendMode::Async && !self.inner.await_async_delivery {
             let count = pending.len() as i64;
             let this = self.clone();
@@ -98,14 +105,14 @@ impl Producers {
             // In the request's span: the delivery report's log line carries its request id.
             self.inner.settling.spawn(
                 async move {
-                    this.settle_all(pending, started).await;
+                    this.settle_all(pending, started, queued).await;
                     this.inner.unsettled.fetch_sub(count, Ordering::SeqCst);
                 }
                 .in_current_span(),
             );
             return results;
         }
-        let mut settled = self.settle_all(pending, started).await.into_iter();
+        let mut settled = self.settle_all(pending, started, queued).await.into_iter();
         for result in results.iter_mut().filter(|r| r.is_ok()) {
             *result = settled
                 .next()
@@ -185,14 +192,16 @@ impl Producers {
         }
     }
 
-    /// Waits for the delivery reports of queued records (all queued from `started`), each
-    /// bounded by its mode's delivery guard, and counts them. They are awaited in order under
-    /// one timer: by the time the first is acknowledged most of the others are too, so nothing
-    /// is allocated or registered per record.
+    /// Waits for the delivery reports of queued records (a request's, which started at
+    /// `started` and had queued them all at `queued`), each bounded by its mode's delivery guard
+    /// from `queued`, and counts them. They are awaited in order under one timer: by the time
+    /// the first is acknowledged most of the others are too, so nothing is allocated or
+    /// registered per record.
     async fn settle_all(
         &self,
         pending: Vec<(DeliveryFuture, Sent)>,
         started: Instant,
+        queued: Instant,
     ) -> Vec<Result<Delivered, SendError>> {
         use futures_util::FutureExt;
 
@@ -200,7 +209,7 @@ impl Producers {
         let mut sent = Vec::with_capacity(pending.len());
         // Whether each mode's guard (`ProducerMode as usize`) has run out.
         let mut expired = [false; 2];
-        let timer = tokio::time::sleep_until(started.into());
+        let timer = tokio::time::sleep_until(queued.into());
         tokio::pin!(timer);
         for (mut future, s) in pending {
             let guard = self.mode(s.mode).delivery_guard;
@@ -213,7 +222,7 @@ impl Producers {
             let result = if expired[s.mode as usize] {
                 late(&mut future)
             } else {
-                let deadline = (started + guard).into();
+                let deadline = (queued + guard).into();
                 if timer.deadline() != deadline {
                     timer.as_mut().reset(deadline);
                 }
@@ -261,7 +270,7 @@ impl Producers {
     fn count(&self, sent: &[Sent], results: &[Result<Delivered, SendError>], started: Instant) {
         let observer = &self.inner.observer;
         let latency = started.elapsed();
-        // (mode, send, topic, bytes, records): a batch has one or two groups.
+        // (mode, send, topic, bytes, records): a request has one or two groups.
         let mut groups: Vec<(ProducerMode, SendMode, &TopicName, usize, usize)> = Vec::new();
         let mut failed: Option<(usize, &Sent, &SendError)> = None;
         for (s, result) in sent.iter().zip(results) {
@@ -298,7 +307,12 @@ impl Producers {
             self.inner.health.set(true);
         }
         for (mode, send, topic, bytes, records) in groups {
-            observer.delivered(mode, send, topic.as_str(), bytes, &vec![latency; records]);
+            let delivery = Delivery {
+                records,
+                bytes,
+                latency,
+            };
+            observer.delivered(mode, send, topic.as_str(), delivery);
         }
         if let Some((n, s, error)) = failed {
             tracing::warn!(

@@ -48,7 +48,7 @@ impl ClientContext for ProducerContext {
                 e.into()
             });
         }
-        Err("sasl.mechanism=OAUTHBEARER needs MSK_IAM=true: IAM tokens are the only OAUTHBEARER tokens this service makes".into())
+        Err("sasl.mechanism=OAUTHBEARER needs Amazon MSK IAM authentication: its tokens are the only OAUTHBEARER tokens this service makes".into())
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -84,7 +84,8 @@ pub(super) struct Inner {
     pub(super) await_async_delivery: bool,
     /// The tasks settling async records answered 202: the flush at shutdown waits for them.
     pub(super) settling: TaskTracker,
-    /// Async records answered 202 whose outcome has not been counted yet.
+    /// Async records answered 202 whose outcome has not been counted yet: what the flush
+    /// reports as lost if it gives up (the tracker counts tasks, a batch's task many records).
     pub(super) unsettled: AtomicI64,
 }
 
@@ -109,7 +110,13 @@ impl Producers {
             observer: observer.clone(),
             enqueue_timeout: options.enqueue_timeout,
             await_async_delivery: options.await_async_delivery,
-            settling: TaskTracker::new(),
+            settling: {
+                // Closed from the start: `wait` then ends whenever no settle task is running,
+                // and tasks spawned later are still tracked.
+                let settling = TaskTracker::new();
+                settling.close();
+                settling
+            },
             unsettled: AtomicI64::new(0),
         };
         let producers = Producers {
@@ -148,7 +155,7 @@ impl Producers {
     /// Waits until both producers have delivered (or failed) everything queued, at most
     /// `timeout` in all. Returns how many records were still queued when it gave up.
     /// Blocking: call from `spawn_blocking`.
-    pub fn flush_blocking(&self, timeout: Duration) -> i64 {
+    fn flush_blocking(&self, timeout: Duration) -> i64 {
         let deadline = Instant::now() + timeout;
         for p in [&self.inner.plain, &self.inner.idempotent] {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -159,7 +166,7 @@ impl Producers {
         self.queued()
     }
 
-    /// [`Producers::flush_blocking`] off the async runtime, then waits (within the same
+    /// `flush_blocking` off the async runtime, then waits (within the same
     /// `timeout`) until every async record's outcome has been counted. Returns how many records
     /// accepted with 202 were neither delivered nor reported failed when it gave up: the ones
     /// lost if the process ends now. (Sync sends are settled by their own requests, which the
@@ -171,15 +178,12 @@ impl Producers {
         // statistics): the count that matters is of the accepted records not yet settled.
         let _ = tokio::task::spawn_blocking(move || this.flush_blocking(timeout)).await;
         // A report librdkafka has handed over is counted by its settle task a moment later.
-        let settling = &self.inner.settling;
-        settling.close();
-        let _ = tokio::time::timeout_at(deadline, settling.wait()).await;
-        settling.reopen();
+        let _ = tokio::time::timeout_at(deadline, self.inner.settling.wait()).await;
         self.unsettled()
     }
 
     /// Async records accepted whose outcome is not counted yet.
-    pub fn unsettled(&self) -> i64 {
+    fn unsettled(&self) -> i64 {
         self.inner.unsettled.load(Ordering::SeqCst)
     }
 }

@@ -10,16 +10,9 @@ use std::sync::Arc;
 pub struct TopicName(Arc<str>);
 
 /// Why a topic name was refused; the text is shown to the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct InvalidTopicName(pub String);
-
-impl fmt::Display for InvalidTopicName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for InvalidTopicName {}
 
 /// Kafka's own limit (`Topic.MAX_NAME_LENGTH`).
 pub const MAX_TOPIC_NAME_LENGTH: usize = 249;

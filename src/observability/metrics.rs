@@ -15,53 +15,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::prometheus::Exposition;
-use crate::kafka::{ClientStats, DeliveryObserver, ErrorClass, ProducerMode, SendMode};
-
-/// Counts per second over the last minute: 60 buckets, each tagged with the second it counts,
-/// reused when that second has passed. Approximate under races (a count may land in a bucket
-/// being reset), which is fine for a rate on a status page.
-struct LastMinute {
-    buckets: [(AtomicU64, AtomicU64); 60],
-}
-
-impl LastMinute {
-    fn new() -> Self {
-        LastMinute {
-            buckets: std::array::from_fn(|_| (AtomicU64::new(u64::MAX), AtomicU64::new(0))),
-        }
-    }
-
-    fn add(&self, second: u64) {
-        self.add_n(second, 1);
-    }
-
-    fn add_n(&self, second: u64, n: u64) {
-        let (tag, count) = &self.buckets[(second % 60) as usize];
-        let seen = tag.load(Ordering::Relaxed);
-        if seen != second
-            && tag
-                .compare_exchange(seen, second, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        {
-            count.store(0, Ordering::Relaxed);
-        }
-        count.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// Events per second over the 60 seconds up to `now` (the current second included).
-    fn per_second(&self, now: u64) -> f64 {
-        let total: u64 = self
-            .buckets
-            .iter()
-            .filter(|(tag, _)| {
-                let t = tag.load(Ordering::Relaxed);
-                t != u64::MAX && t <= now && now - t < 60
-            })
-            .map(|(_, count)| count.load(Ordering::Relaxed))
-            .sum();
-        total as f64 / 60.0
-    }
-}
+use super::rate::LastMinute;
+use crate::kafka::{ClientStats, Delivery, DeliveryObserver, ErrorClass, ProducerMode, SendMode};
 
 /// One counter set for each (producer mode, send mode) pair.
 struct Slot {
@@ -144,61 +99,6 @@ impl Metrics {
     /// Whole seconds since start: the rate windows' clock.
     fn second(&self) -> u64 {
         self.started.elapsed().as_secs()
-    }
-
-    /// A record acknowledged by Kafka: `bytes` of key, value and headers, `latency` from enqueue.
-    pub fn record_delivered(
-        &self,
-        mode: ProducerMode,
-        send: SendMode,
-        topic: &str,
-        bytes: usize,
-        latency: Duration,
-    ) {
-        self.records_delivered(mode, send, topic, bytes, &[latency]);
-    }
-
-    /// Records of one mode and topic acknowledged by Kafka (a batch's): `bytes` of them all,
-    /// one `latency` each. Labels are looked up once, not once a record.
-    pub fn records_delivered(
-        &self,
-        mode: ProducerMode,
-        send: SendMode,
-        topic: &str,
-        bytes: usize,
-        latencies: &[Duration],
-    ) {
-        let count = latencies.len() as u64;
-        self.exposition
-            .delivered(mode.as_str(), send.as_str(), topic, bytes, latencies);
-        let slot = &self.slots[slot_index(mode, send)];
-        slot.delivered.fetch_add(count, Ordering::Relaxed);
-        slot.delivered_last_minute.add_n(self.second(), count);
-        if let Ok(mut histogram) = slot.delivery_latency.lock() {
-            for latency in latencies {
-                let micros = u64::try_from(latency.as_micros())
-                    .unwrap_or(u64::MAX)
-                    .max(1);
-                histogram.saturating_record(micros);
-            }
-        }
-    }
-
-    pub fn record_failed(
-        &self,
-        mode: ProducerMode,
-        send: SendMode,
-        topic: &str,
-        class: ErrorClass,
-    ) {
-        self.exposition
-            .failed(mode.as_str(), send.as_str(), topic, class.as_str());
-        let slot = &self.slots[slot_index(mode, send)];
-        slot.failed.fetch_add(1, Ordering::Relaxed);
-        slot.failed_last_minute.add(self.second());
-        if let Ok(mut by_class) = self.failures_by_class.lock() {
-            *by_class.entry(class.as_str()).or_default() += 1;
-        }
     }
 
     pub fn record_rejected_request(&self) {
@@ -314,20 +214,34 @@ pub struct MetricsSnapshot {
     pub rejected_requests: u64,
 }
 
+/// The producers report every outcome here.
 impl DeliveryObserver for Metrics {
-    fn delivered(
-        &self,
-        mode: ProducerMode,
-        send: SendMode,
-        topic: &str,
-        bytes: usize,
-        latencies: &[Duration],
-    ) {
-        self.records_delivered(mode, send, topic, bytes, latencies);
+    /// Records of one mode and topic acknowledged by Kafka (a request's): labels are looked up
+    /// once, not once a record.
+    fn delivered(&self, mode: ProducerMode, send: SendMode, topic: &str, delivery: Delivery) {
+        let count = delivery.records as u64;
+        self.exposition
+            .delivered(mode.as_str(), send.as_str(), topic, delivery);
+        let slot = &self.slots[slot_index(mode, send)];
+        slot.delivered.fetch_add(count, Ordering::Relaxed);
+        slot.delivered_last_minute.add_n(self.second(), count);
+        if let Ok(mut histogram) = slot.delivery_latency.lock() {
+            let micros = u64::try_from(delivery.latency.as_micros())
+                .unwrap_or(u64::MAX)
+                .max(1);
+            histogram.saturating_record_n(micros, count);
+        }
     }
 
     fn failed(&self, mode: ProducerMode, send: SendMode, topic: &str, class: ErrorClass) {
-        self.record_failed(mode, send, topic, class);
+        self.exposition
+            .failed(mode.as_str(), send.as_str(), topic, class.as_str());
+        let slot = &self.slots[slot_index(mode, send)];
+        slot.failed.fetch_add(1, Ordering::Relaxed);
+        slot.failed_last_minute.add(self.second());
+        if let Ok(mut by_class) = self.failures_by_class.lock() {
+            *by_class.entry(class.as_str()).or_default() += 1;
+        }
     }
 
     fn client_stats(&self, mode: ProducerMode, stats: ClientStats) {
@@ -343,15 +257,18 @@ mod tests {
     fn counts_and_percentiles_follow_what_was_recorded() {
         let m = Metrics::new();
         for ms in 1..=100 {
-            m.record_delivered(
+            m.delivered(
                 ProducerMode::Plain,
                 SendMode::Sync,
                 "t",
-                10,
-                Duration::from_millis(ms),
+                Delivery {
+                    records: 1,
+                    bytes: 10,
+                    latency: Duration::from_millis(ms),
+                },
             );
         }
-        m.record_failed(
+        m.failed(
             ProducerMode::Idempotent,
             SendMode::Async,
             "t",
@@ -384,13 +301,15 @@ mod tests {
     #[test]
     fn a_batch_counts_as_its_records() {
         let m = Metrics::new();
-        let latencies: Vec<Duration> = (1..=40).map(Duration::from_millis).collect();
-        m.records_delivered(
+        m.delivered(
             ProducerMode::Idempotent,
             SendMode::Sync,
             "t",
-            4000,
-            &latencies,
+            Delivery {
+                records: 40,
+                bytes: 4000,
+                latency: Duration::from_millis(20),
+            },
         );
         let s = m.snapshot();
         assert_eq!(s.totals.delivered, 40);

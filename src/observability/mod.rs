@@ -5,6 +5,7 @@
 
 pub mod metrics;
 pub mod prometheus;
+mod rate;
 pub mod telemetry;
 pub mod trace_context;
 

@@ -9,6 +9,10 @@ use super::vars::Vars;
 use super::{Environment, RuntimeKind, SettingsError};
 use crate::kafka::{Given, Overrides};
 
+/// Said at start-up and in `/api/v1/status` whenever the embedded cluster is in use.
+pub const EMBEDDED_WARNING: &str = "EMBEDDED KAFKA: no KAFKA_BOOTSTRAP_SERVERS is set, so records go to an in-memory \
+     cluster inside this process and are lost when it stops. Set KAFKA_BOOTSTRAP_SERVERS to use a real cluster.";
+
 /// Where the producers connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bootstrap {

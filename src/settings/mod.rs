@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-pub use self::kafka::Bootstrap;
-pub use self::limits::{Limits, DEFAULT_MAX_BODY_BYTES};
+pub use self::kafka::{Bootstrap, EMBEDDED_WARNING};
+pub use self::limits::Limits;
 pub use self::telemetry::TraceExport;
 use self::vars::Vars;
 use crate::access::Access;

@@ -3,8 +3,6 @@
 //! One test binary: the shared support (`tests/support`) spawns the real router on a free port
 //! and reads records back from the broker with a consumer.
 
-mod access;
-mod bad_input;
 mod batch;
 mod browser;
 mod campaign;
@@ -23,4 +21,5 @@ mod prometheus;
 mod send;
 mod status;
 mod trace_context;
+mod unknown_topic;
 mod unreachable;

@@ -113,8 +113,20 @@ async fn prometheus_metrics_move_when_records_are_sent() {
         "{after}"
     );
     assert_eq!(sample(&after, "kafka_producer_kafka_reachable"), Some(1.0));
-    assert!(sample(&after, "kafka_producer_process_resident_memory_bytes").unwrap() > 1e6);
-    assert!(sample(&after, "kafka_producer_process_cpu_seconds_total").unwrap() > 0.0);
+    // The process's figures under the standard names.
+    assert!(sample(&after, "process_resident_memory_bytes").unwrap() > 1e6);
+    assert!(sample(&after, "process_cpu_seconds_total").unwrap() > 0.0);
+    assert!(sample(&after, "process_open_fds").unwrap() > 2.0);
+    assert!(sample(&after, "process_threads").unwrap() > 1.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = sample(&after, "process_start_time_seconds").unwrap();
+    assert!(
+        started <= now + 1.0 && started > now - 3600.0,
+        "{started} vs {now}"
+    );
     // Bounded labels: neither an unlisted topic nor a raw path becomes a label value.
     assert!(!after.contains(&unlisted), "{after}");
     assert!(!after.contains("secret-looking-123"), "{after}");

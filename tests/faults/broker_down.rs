@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::*;
+use crate::scenario::*;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::*;
+use crate::scenario::*;
 use support::*;
 
 /// Cuts the broker's answers on and off until `stop`: `reset_peer` (connection reset) and

@@ -11,7 +11,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 
-use crate::support::*;
+use crate::scenario::*;
 use support::*;
 
 /// The leader of partition 0 of `topic` (-1 while there is none), and its in-sync replicas.

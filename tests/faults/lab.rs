@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::*;
+use crate::scenario::*;
 use support::*;
 
 fn run_script(base: &str, toxiproxy: &Toxiproxy, prefix: &str) -> (bool, String) {

@@ -8,6 +8,6 @@ mod broker_down;
 mod duplicates;
 mod failover;
 mod lab;
+mod scenario;
 mod shutdown;
-mod support;
 mod toxics;

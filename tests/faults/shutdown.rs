@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::*;
+use crate::scenario::*;
 use support::*;
 
 const PLAIN_ASYNC: LoadMode = LoadMode {

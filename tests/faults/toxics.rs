@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::*;
+use crate::scenario::*;
 use support::*;
 
 /// The longest a request may take: the mode's `message.timeout.ms` (3 s plain, 5 s

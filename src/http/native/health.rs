@@ -175,6 +175,6 @@ pub async fn status(State(state): State<AppState>) -> Json<Status> {
             plain: producer(ProducerMode::Plain),
             idempotent: producer(ProducerMode::Idempotent),
         },
-        warning: info.embedded.then_some(crate::kafka::embedded::WARNING),
+        warning: info.embedded.then_some(crate::settings::EMBEDDED_WARNING),
     })
 }

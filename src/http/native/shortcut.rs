@@ -112,9 +112,9 @@ pub fn parse_shortcut(
     query: Option<&str>,
     limits: &Limits,
 ) -> Result<OutgoingRecord, ApiError> {
+    let from_query = query_fields(query)?;
     let bytes = body::read(body, limits.max_body_bytes)?;
     let from_body: Option<ShortcutRequest> = body::optional(&bytes)?;
-    let from_query = query_fields(query)?;
     let (from_body, from_query) = match (from_body, from_query) {
         (None, None) => {
             return Err(ApiError::bad_request(
@@ -134,13 +134,16 @@ pub fn parse_shortcut(
 }
 
 /// The query string's `topic`, `key` and `message` (names case-insensitive, each at most once;
-/// others ignored); `None` when there is no query string.
+/// others ignored); `None` when the query string has no parameter.
 fn query_fields(query: Option<&str>) -> Result<Option<ShortcutRequest>, ApiError> {
     let Some(query) = query.filter(|q| !q.is_empty()) else {
         return Ok(None);
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
         .map_err(|e| ApiError::bad_request("invalid-query", format!("query string: {e}")))?;
+    if pairs.is_empty() {
+        return Ok(None);
+    }
     let mut fields = ShortcutRequest::default();
     let mut seen: Vec<String> = Vec::with_capacity(pairs.len());
     for (name, value) in pairs {

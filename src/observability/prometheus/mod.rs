@@ -1,26 +1,29 @@
 //! `GET /metrics`: the Prometheus text exposition, one registry per service instance.
 //!
 //! Counters and histograms are updated on the hot path (requests, deliveries); librdkafka's
-//! statistics (every `statistics.interval.ms`) and the process's memory and CPU are read at
-//! scrape time by a collector. Label values are bounded: routes are the router's templates,
+//! statistics (every `statistics.interval.ms`) and the process's figures are read at scrape time
+//! by collectors. The service's own metrics are named `kafka_producer_*`; the process's carry the
+//! standard `process_*` names dashboards expect. Label values are bounded: routes are the router's templates,
 //! modes, send types, outcomes and error classes are fixed sets, brokers are the cluster's
 //! nodes, and a topic is a label only when it is on the configured list (`METRICS_TOPICS`);
 //! every other topic counts as `other`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+mod collector;
+#[cfg(target_os = "linux")]
+mod process;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::kafka::ClientStats;
+use self::collector::{Live, LiveCollector};
+use crate::kafka::{ClientStats, Delivery};
 
 /// The content type of the classic Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -75,168 +78,6 @@ fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
-/// What the collector reads at scrape time.
-#[derive(Debug, Default)]
-struct Live {
-    /// The last statistics report of each producer, by producer mode.
-    clients: Mutex<BTreeMap<&'static str, ClientStats>>,
-    /// Whether the service can reach a broker (1) or not (0), as the producers last saw it.
-    reachable: AtomicU64,
-}
-
-#[derive(Debug)]
-struct LiveCollector(Arc<Live>);
-
-/// A gauge or counter of one value per label set.
-fn encode_each<L: EncodeLabelSet, M: EncodeMetric>(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    values: impl IntoIterator<Item = (L, M)>,
-) -> Result<(), std::fmt::Error> {
-    let mut values = values.into_iter().peekable();
-    let Some((_, first)) = values.peek() else {
-        return Ok(());
-    };
-    let mut family = encoder.encode_descriptor(name, help, None, first.metric_type())?;
-    for (labels, metric) in values {
-        metric.encode(family.encode_family(&labels)?)?;
-    }
-    Ok(())
-}
-
-/// A gauge or counter without labels.
-fn encode_one(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    metric: impl EncodeMetric,
-) -> Result<(), std::fmt::Error> {
-    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
-}
-
-impl Collector for LiveCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let clients = self.0.clients.lock().map(|c| c.clone()).unwrap_or_default();
-        let per_producer = |f: fn(&ClientStats) -> f64| {
-            clients
-                .iter()
-                .map(move |(mode, s)| ([("producer", *mode)], ConstGauge::new(f(s))))
-                .collect::<Vec<_>>()
-        };
-        encode_each(
-            &mut encoder,
-            "librdkafka_queued_records",
-            "Records in the producer's queues (librdkafka msg_cnt)",
-            per_producer(|s| s.queued_records as f64),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_queued_bytes",
-            "Bytes of the records in the producer's queues (librdkafka msg_size)",
-            per_producer(|s| s.queued_bytes as f64),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_in_flight_requests",
-            "Requests sent to brokers and awaiting an answer",
-            per_producer(|s| s.in_flight_requests as f64),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_batch_size_bytes",
-            "Average size of the batches sent, in bytes",
-            per_producer(|s| s.batch_bytes),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_batch_size_records",
-            "Average number of records in the batches sent",
-            per_producer(|s| s.batch_records),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_retries",
-            "Requests retried by librdkafka since start",
-            clients
-                .iter()
-                .map(|(mode, s)| ([("producer", *mode)], ConstCounter::new(s.retries))),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_request_timeouts",
-            "Requests timed out by librdkafka since start",
-            clients
-                .iter()
-                .map(|(mode, s)| ([("producer", *mode)], ConstCounter::new(s.request_timeouts))),
-        )?;
-        encode_each(
-            &mut encoder,
-            "librdkafka_broker_rtt_seconds",
-            "Average round trip to each broker",
-            clients.iter().flat_map(|(mode, s)| {
-                s.broker_rtt_seconds.iter().map(move |(broker, rtt)| {
-                    (
-                        [("producer", mode.to_string()), ("broker", broker.clone())],
-                        ConstGauge::new(*rtt),
-                    )
-                })
-            }),
-        )?;
-        encode_one(
-            &mut encoder,
-            "kafka_reachable",
-            "1 when the producers reach a broker, 0 when none answers",
-            ConstGauge::new(self.0.reachable.load(std::sync::atomic::Ordering::Relaxed) as i64),
-        )?;
-        if let Some(process) = process_figures() {
-            encode_one(
-                &mut encoder,
-                "process_resident_memory_bytes",
-                "Resident memory of the process",
-                ConstGauge::new(process.rss_bytes),
-            )?;
-            encode_one(
-                &mut encoder,
-                "process_cpu_seconds",
-                "CPU time used by the process (user and system)",
-                ConstCounter::new(process.cpu_seconds),
-            )?;
-        }
-        Ok(())
-    }
-}
-
-struct ProcessFigures {
-    rss_bytes: i64,
-    cpu_seconds: f64,
-}
-
-/// Resident memory and CPU time from `/proc/self` (Linux; elsewhere nothing).
-fn process_figures() -> Option<ProcessFigures> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let resident_pages: i64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name may hold spaces: the fields after it start past the last ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name and state.
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    // SAFETY: sysconf only reads configuration values.
-    let (page_size, ticks_per_second) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PAGESIZE),
-            libc::sysconf(libc::_SC_CLK_TCK),
-        )
-    };
-    if page_size <= 0 || ticks_per_second <= 0 {
-        return None;
-    }
-    Some(ProcessFigures {
-        rss_bytes: resident_pages * page_size,
-        cpu_seconds: ticks / ticks_per_second as f64,
-    })
-}
-
 /// The service's Prometheus registry and the metrics the hot path updates.
 pub struct Exposition {
     registry: Registry,
@@ -262,7 +103,10 @@ impl std::fmt::Debug for Exposition {
 impl Exposition {
     /// `topics`: the topics that get a label of their own.
     pub fn new(topics: impl IntoIterator<Item = String>) -> Self {
-        let mut registry = Registry::with_prefix("kafka_producer");
+        let mut root = Registry::default();
+        #[cfg(target_os = "linux")]
+        root.register_collector(Box::new(process::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("kafka_producer");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -312,7 +156,7 @@ impl Exposition {
             .store(1, std::sync::atomic::Ordering::Relaxed);
         registry.register_collector(Box::new(LiveCollector(live.clone())));
         Exposition {
-            registry,
+            registry: root,
             topics: topics.into_iter().collect(),
             requests,
             request_duration,
@@ -350,14 +194,13 @@ impl Exposition {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// Records of one mode and topic delivered: `bytes` of them all, one latency each.
+    /// Records of one mode and topic delivered together, with their bytes and latency.
     pub fn delivered(
         &self,
         mode: &'static str,
         send_type: &'static str,
         topic: &str,
-        bytes: usize,
-        latencies: &[Duration],
+        delivery: Delivery,
     ) {
         let topic = self.topic_label(topic);
         self.records
@@ -367,15 +210,15 @@ impl Exposition {
                 outcome: "delivered",
                 topic: topic.clone(),
             })
-            .inc_by(latencies.len() as u64);
+            .inc_by(delivery.records as u64);
         self.record_bytes
             .get_or_create(&BytesLabels { mode, topic })
-            .inc_by(bytes as u64);
+            .inc_by(delivery.bytes as u64);
         let histogram = self
             .delivery_duration
             .get_or_create(&ModeLabels { mode, send_type });
-        for latency in latencies {
-            histogram.observe(latency.as_secs_f64());
+        for _ in 0..delivery.records {
+            histogram.observe(delivery.latency.as_secs_f64());
         }
     }
 
@@ -454,8 +297,26 @@ mod tests {
     #[test]
     fn counts_appear_with_bounded_labels() {
         let e = Exposition::new(["orders".to_string()]);
-        e.delivered("plain", "sync", "orders", 10, &[Duration::from_millis(3)]);
-        e.delivered("plain", "sync", "user-1234", 5, &[Duration::from_millis(3)]);
+        e.delivered(
+            "plain",
+            "sync",
+            "orders",
+            Delivery {
+                records: 1,
+                bytes: 10,
+                latency: Duration::from_millis(3),
+            },
+        );
+        e.delivered(
+            "plain",
+            "sync",
+            "user-1234",
+            Delivery {
+                records: 1,
+                bytes: 5,
+                latency: Duration::from_millis(3),
+            },
+        );
         e.failed("idempotent", "async", "secret-topic", "timeout");
         e.request("/api/v1/send", "POST", 200, Duration::from_millis(4));
         let up = |brokers: &[&str]| ClientStats {
@@ -506,7 +367,8 @@ mod tests {
             text.contains("kafka_producer_delivery_duration_seconds_bucket{"),
             "{text}"
         );
-        assert!(value(&text, "kafka_producer_process_resident_memory_bytes").unwrap() > 0.0);
+        assert!(value(&text, "process_resident_memory_bytes").unwrap() > 0.0);
+        assert!(value(&text, "process_open_fds").unwrap() > 0.0);
         assert_eq!(
             value(&text, "kafka_producer_librdkafka_broker_rtt_seconds{producer=\"plain\",broker=\"b1:9092\"}"),
             Some(0.002),

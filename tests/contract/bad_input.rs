@@ -7,9 +7,11 @@ use serde_json::json;
 
 use support::*;
 
+use crate::embedded::bootstrap;
+
 #[tokio::test]
 async fn malformed_and_mistyped_bodies_are_400_and_produce_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&bootstrap(), &[]).await;
     let topic = unique_topic("bad-body");
     let cases: Vec<(String, &str, Option<&str>)> = vec![
         (
@@ -129,7 +131,7 @@ async fn malformed_and_mistyped_bodies_are_400_and_produce_nothing() {
 
 #[tokio::test]
 async fn invalid_topic_names_are_refused_before_kafka_sees_them() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&bootstrap(), &[]).await;
     let long = "x".repeat(250);
     for name in [
         "",
@@ -221,47 +223,8 @@ async fn oversize_bodies_and_records_are_413_and_produce_nothing() {
 }
 
 #[tokio::test]
-async fn unknown_topic_without_auto_creation_is_404_in_both_modes() {
-    let app = TestApp::spawn_with(&noauto_bootstrap(), &[]).await;
-    let topic = unique_topic("missing");
-    for (path, body) in [
-        (
-            "/api/v1/send",
-            json!({"topic": topic, "message": "x", "isIdempotent": true}),
-        ),
-        (
-            "/api/v1/send",
-            json!({"topic": topic, "message": "x", "isIdempotent": false}),
-        ),
-        (
-            "/api/v1/test/plain",
-            json!({"topic": topic, "message": "x"}),
-        ),
-        (
-            "/api/v1/test/idempotent",
-            json!({"topic": topic, "message": "x"}),
-        ),
-    ] {
-        let answer = app.post_json(path, &body).await;
-        answer.assert_problem(404, "topic-not-found");
-        assert!(answer.body["kafkaError"]
-            .as_str()
-            .unwrap()
-            .starts_with("UnknownTopic"));
-        // Well before the mode's message.timeout.ms (3 s / 5 s) would have answered 504.
-        assert!(
-            answer.elapsed < Duration::from_millis(4500),
-            "{:?}",
-            answer.elapsed
-        );
-    }
-    assert_eq!(partitions(&noauto_bootstrap(), &topic), None);
-    app.stop().await;
-}
-
-#[tokio::test]
 async fn unknown_routes_and_methods_answer_problems() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&bootstrap(), &[]).await;
     app.get("/api/v1/nothing-here")
         .await
         .assert_problem(404, "route-not-found");

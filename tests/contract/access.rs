@@ -1,12 +1,14 @@
 //! Who may send and where (API keys, topic allow-lists, internal topics), the limits (headers,
-//! concurrency, deadline, producer queue) and CORS, on the real broker. Every refusal is checked
-//! on the broker too: nothing was produced.
+//! concurrency, deadline, producer queue) and CORS, on the embedded cluster. Every refusal is
+//! checked on the cluster too: nothing was produced.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use support::*;
+
+use crate::embedded::bootstrap;
 
 const APP_KEY: &str = "app-key-0f3c9a7e51d2";
 const AUDIT_KEY: &str = "audit-key-88b1e0c4d7a6";
@@ -137,7 +139,7 @@ async fn a_key_writes_only_to_its_topics_and_the_allow_list() {
 
 #[tokio::test]
 async fn internal_topics_are_always_refused() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&bootstrap(), &[]).await;
     let internal = format!("__{}", unique_topic("internal"));
     for topic in [
         "__consumer_offsets",
@@ -291,7 +293,7 @@ async fn cors_is_off_by_default_and_allows_only_the_configured_origins() {
             )
             .send()
     };
-    let off = TestApp::spawn().await;
+    let off = TestApp::spawn_with(&bootstrap(), &[]).await;
     let answer = preflight(&off, "https://app.example.com").await.unwrap();
     assert!(answer
         .headers()
