@@ -2,9 +2,9 @@
 //! settings, no HTTP. `bench/run` compares the service against it.
 //!
 //! ```sh
-//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:39692 --topic t \
+//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:19692 --topic t \
 //!     --mode throughput --count 200000 --size 100 --producer idempotent
-//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:39692 --topic t \
+//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:19692 --topic t \
 //!     --mode latency --count 2000 --size 100 --producer idempotent
 //! ```
 //!

@@ -9,7 +9,7 @@ use support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broker_started_after_the_service_is_used_without_a_restart() {
     let name = "faults-late";
-    let port = std::env::var("TEST_KAFKA_LATE_PORT").unwrap_or_else(|_| "29592".into());
+    let port = std::env::var("TEST_KAFKA_LATE_PORT").unwrap_or_else(|_| "19592".into());
     let late = format!("127.0.0.1:{port}");
     tokio::task::spawn_blocking(move || scripts_kafka(&["wipe", "--name", name]))
         .await

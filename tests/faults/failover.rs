@@ -99,7 +99,7 @@ async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged(
 
     // Load on the new leader for a while, then the old one comes back and catches up.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let port = std::env::var("TEST_KAFKA_CLUSTER_PORT").unwrap_or_else(|_| "39392".into());
+    let port = std::env::var("TEST_KAFKA_CLUSTER_PORT").unwrap_or_else(|_| "19392".into());
     tokio::task::spawn_blocking(move || {
         scripts_kafka(&["cluster", "start", "--name", &cluster, "--port", &port])
     })

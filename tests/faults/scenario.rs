@@ -12,13 +12,13 @@ use support::Read;
 
 /// The test broker reached through Toxiproxy (its PROXIED listener advertises the proxy).
 pub fn proxied_bootstrap() -> String {
-    std::env::var("TEST_KAFKA_PROXIED_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:39094".into())
+    std::env::var("TEST_KAFKA_PROXIED_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19094".into())
 }
 
 /// The 3-node cluster.
 pub fn cluster_bootstrap() -> String {
     std::env::var("TEST_KAFKA_CLUSTER_BOOTSTRAP")
-        .unwrap_or_else(|_| "127.0.0.1:39392,127.0.0.1:39393,127.0.0.1:39394".into())
+        .unwrap_or_else(|_| "127.0.0.1:19392,127.0.0.1:19393,127.0.0.1:19394".into())
 }
 
 pub fn cluster_name() -> String {

@@ -5,7 +5,7 @@
 #
 # The secure broker: one single-node broker (default name "secure") whose
 # clients must use TLS with this broker's own CA, mutual TLS, or SASL over TLS.
-# Base port B (default 39290): PLAINTEXT B (inter-broker, tests read topics
+# Base port B (default 19290): PLAINTEXT B (inter-broker, tests read topics
 # back there), SSL B+1 (server TLS only), MTLS B+2 (an SSL listener with
 # ssl.client.auth=required), SASL_SSL B+3 (PLAIN and SCRAM-SHA-512); the
 # controller on B+1000. State dir NAME/ as for any broker, plus
@@ -15,7 +15,7 @@
 #   clients/*.properties Java client configs (tls, mtls, sasl-plain, sasl-scram)
 #   secure.env           NAME=value lines for tests (`secure env`)
 
-SECURE_DEFAULT_PORT=39290
+SECURE_DEFAULT_PORT=19290
 SECURE_PLAIN_USER="plainuser"      # PLAIN: a user_<name> entry of the listener's JAAS config
 SECURE_SCRAM_USER="scramuser"      # SCRAM-SHA-512: a credential in the metadata log (format --add-scram)
 SECURE_CERT_DAYS=365

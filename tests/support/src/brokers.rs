@@ -8,12 +8,12 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// The broker with topic auto-creation on (as in the workshop's lab).
 pub fn bootstrap() -> String {
-    std::env::var("TEST_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:39092".into())
+    std::env::var("TEST_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19092".into())
 }
 
 /// A second broker with topic auto-creation off.
 pub fn noauto_bootstrap() -> String {
-    std::env::var("TEST_KAFKA_NOAUTO_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:39192".into())
+    std::env::var("TEST_KAFKA_NOAUTO_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19192".into())
 }
 
 pub fn unique_topic(prefix: &str) -> String {
