@@ -32,10 +32,13 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// The record headers that carry the trace on: `traceparent`, and `tracestate` if any.
-    pub fn record_headers(&self) -> Vec<(String, Vec<u8>)> {
-        let mut headers = vec![(TRACEPARENT.to_owned(), self.trace.to_string().into_bytes())];
+    pub fn record_headers(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        let mut headers = vec![(
+            TRACEPARENT.to_owned(),
+            Some(self.trace.to_string().into_bytes()),
+        )];
         if let Some(state) = &self.tracestate {
-            headers.push((TRACESTATE.to_owned(), state.clone().into_bytes()));
+            headers.push((TRACESTATE.to_owned(), Some(state.clone().into_bytes())));
         }
         headers
     }

@@ -6,10 +6,12 @@
 //! failure is an [`problem::ApiError`], whose status is decided in [`problem`] only.
 //!
 //! - `native/`: the service's own API, each request and answer type beside its handler.
+//! - [`compat`]: Confluent REST Proxy v2/v3 and Strimzi Kafka Bridge, on the same pipeline.
 //! - [`openapi`]: assembles the document from those types.
 //! - [`context`]: request ids and trace context; `guard`: load shedding, API keys, deadline.
 
 pub mod body;
+pub mod compat;
 pub mod context;
 mod guard;
 pub mod json;
@@ -83,6 +85,46 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             guard::guard,
         ));
+    let gate = || axum::middleware::from_fn_with_state(state.clone(), guard::guard);
+    let batch_limit = DefaultBodyLimit::max(state.limits.max_batch_body_bytes);
+    // Confluent REST Proxy v2 and Strimzi Kafka Bridge, then v3: behind the same gate, with the
+    // proxies' error bodies.
+    let v2 = Router::new()
+        .route("/topics", get(compat::v2::topics))
+        .route(
+            "/topics/{topic}",
+            post(compat::v2::produce)
+                .layer(batch_limit)
+                .get(compat::v2::topic),
+        )
+        .route(
+            "/topics/{topic}/partitions/{partition}",
+            post(compat::v2::produce_to_partition).layer(batch_limit),
+        )
+        .route_layer(gate())
+        .layer(axum::middleware::from_fn(compat::v2_errors));
+    let v3 = Router::new()
+        .route("/v3/clusters", get(compat::v3::clusters))
+        .route("/v3/clusters/{cluster_id}", get(compat::v3::cluster))
+        .route("/v3/clusters/{cluster_id}/topics", get(compat::v3::topics))
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}",
+            get(compat::v3::topic),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}/partitions",
+            get(compat::v3::partitions),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}/records",
+            post(compat::v3::records::produce),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
+            post(compat::v3::records::produce_batch).layer(batch_limit),
+        )
+        .route_layer(gate())
+        .layer(axum::middleware::from_fn(compat::v3_errors));
     let cors = cors_layer(&state.cors_origins);
     let mut router = Router::new();
     if state.info.environment != Environment::Production {
@@ -100,6 +142,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::json))
         .merge(sends)
+        .merge(v2)
+        .merge(v3)
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/api/v1/status", get(health::status))

@@ -2,8 +2,18 @@
 //! answer types defined beside them, served at `/openapi.json`; Swagger UI at `/swagger-ui` (assets embedded in the
 //! binary by the `utoipa-swagger-ui` crate's vendored copy: nothing is fetched from a CDN).
 
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
 use utoipa::OpenApi;
 
+use super::state::AppState;
+
+use super::compat::v3::records;
+use super::compat::{v2, v3, ErrorBody};
 use super::native::{batch, health, metrics, send, shortcut};
 use super::problem::Problem;
 
@@ -23,6 +33,17 @@ use super::problem::Problem;
         health::status,
         metrics::json,
         metrics::prometheus,
+        v2::produce,
+        v2::produce_to_partition,
+        v2::topics,
+        v2::topic,
+        v3::clusters,
+        v3::cluster,
+        v3::topics,
+        v3::topic,
+        v3::partitions,
+        records::produce,
+        records::produce_batch,
     ),
     components(schemas(
         send::SendRequest,
@@ -39,11 +60,43 @@ use super::problem::Problem;
         health::Ready,
         health::Status,
         metrics::Metrics,
+        crate::http::record::AcksField,
+        ErrorBody,
+        v2::V2Request,
+        v2::V2Record,
+        v2::V2Header,
+        v2::V2Response,
+        v2::V2Offset,
+        v2::V2Topic,
+        v2::V2Partition,
+        v2::V2Replica,
+        v3::Cluster,
+        v3::ClusterList,
+        v3::Topic,
+        v3::TopicList,
+        v3::Partition,
+        v3::PartitionList,
+        v3::Related,
+        v3::ResourceMetadata,
+        v3::ListMetadata,
+        records::V3Record,
+        records::V3Header,
+        records::V3Data,
+        records::V3Delivery,
+        records::V3Line,
+        records::DataSize,
+        records::V3Batch,
+        records::V3BatchEntry,
+        records::V3BatchSuccess,
+        records::V3BatchFailure,
+        records::V3BatchResponse,
     )),
     modifiers(&ApiKeys),
     tags(
         (name = "send", description = "Produce records"),
         (name = "operations", description = "Health, status and metrics"),
+        (name = "compatible: Confluent REST Proxy v2, Strimzi Kafka Bridge", description = "The produce and topic routes of Confluent REST Proxy's v2 API and of Strimzi Kafka Bridge, on the same producers: their clients work with the base URL changed. Errors are {\"error_code\", \"message\"}."),
+        (name = "compatible: Confluent REST Proxy v3", description = "Confluent REST Proxy v3's cluster, topic and produce routes (streamed records, batches), on the same producers. Errors are {\"error_code\", \"message\"}."),
     )
 )]
 pub struct ApiDoc;
@@ -76,13 +129,22 @@ impl utoipa::Modify for ApiKeys {
                 "The API key, when API keys are on",
             ))),
         );
-        for item in openapi.paths.paths.values_mut() {
+        let requirements = || {
+            Some(vec![
+                SecurityRequirement::default(),
+                SecurityRequirement::new("bearer", Vec::<String>::new()),
+                SecurityRequirement::new("apiKey", Vec::<String>::new()),
+            ])
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
             if let Some(post) = item.post.as_mut() {
-                post.security = Some(vec![
-                    SecurityRequirement::default(),
-                    SecurityRequirement::new("bearer", Vec::<String>::new()),
-                    SecurityRequirement::new("apiKey", Vec::<String>::new()),
-                ]);
+                post.security = requirements();
+            }
+            // The compatible APIs' metadata routes are behind the keys too.
+            if path.starts_with("/topics") || path.starts_with("/v3") {
+                if let Some(get) = item.get.as_mut() {
+                    get.security = requirements();
+                }
             }
         }
     }
@@ -90,8 +152,8 @@ impl utoipa::Modify for ApiKeys {
 
 /// The document as served, built once. What the annotations cannot say is added here: header
 /// names are not empty and not the service's own (JSON Schema `propertyNames`).
-pub fn document() -> &'static serde_json::Value {
-    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+pub fn document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
         let topic = serde_json::json!({
@@ -130,11 +192,173 @@ pub fn document() -> &'static serde_json::Value {
                 });
             }
         }
+        compatible_schemas(&mut doc, &topic);
         doc
     })
 }
 
-/// `GET /openapi.json`.
-pub async fn json() -> axum::Json<&'static serde_json::Value> {
-    axum::Json(document())
+/// What the compatible APIs' derived schemas cannot say: each v2 content type's own record
+/// schema (base64 for binary, any JSON value for json, strings for text; no partition on the
+/// partition route), v3's key and value by type, base64 header values, ids of 1 to 80
+/// characters, topic names in the paths. The schema fields are left out: without a Schema
+/// Registry they are refused (422), which the error answers describe.
+fn compatible_schemas(doc: &mut Value, topic: &Value) {
+    let base64 = json!({
+        "type": ["string", "null"],
+        "contentEncoding": "base64",
+        "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    });
+    let schemas = "/components/schemas";
+    let get = |doc: &Value, name: &str| {
+        doc.pointer(&format!("{schemas}/{name}"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    for name in ["V2Header/properties/key", "V3Header/properties/name"] {
+        if let Some(header) = doc.pointer_mut(&format!("{schemas}/{name}")) {
+            header["minLength"] = json!(1);
+        }
+    }
+    if let Some(header) = doc.pointer_mut(&format!("{schemas}/V2Header/properties/value")) {
+        *header = base64.clone();
+    }
+    if let Some(header) = doc.pointer_mut(&format!("{schemas}/V3Header/properties/value")) {
+        *header = base64.clone();
+    }
+    let record = get(doc, "V2Record");
+    let request = get(doc, "V2Request");
+    let formats = [
+        ("Binary", base64.clone()),
+        ("Json", json!({})),
+        ("Text", json!({"type": ["string", "null"]})),
+    ];
+    let mut added = Vec::new();
+    for (format, data) in &formats {
+        for (route, with_partition) in [("", true), ("ToPartition", false)] {
+            let mut r = record.clone();
+            r["properties"]["key"] = data.clone();
+            r["properties"]["value"] = data.clone();
+            r["properties"]["timestamp"]["minimum"] = json!(0);
+            if !with_partition {
+                if let Some(p) = r["properties"].as_object_mut() {
+                    p.remove("partition");
+                }
+            }
+            let record_name = format!("V2{format}Record{route}");
+            let mut q = request.clone();
+            q["properties"]["records"]["items"] =
+                json!({"$ref": format!("#/components/schemas/{record_name}")});
+            if let Some(p) = q["properties"].as_object_mut() {
+                for field in [
+                    "key_schema",
+                    "key_schema_id",
+                    "value_schema",
+                    "value_schema_id",
+                ] {
+                    p.remove(field);
+                }
+            }
+            added.push((record_name, r));
+            added.push((format!("V2{format}Request{route}"), q));
+        }
+    }
+    let v3_data = json!({"oneOf": [
+        {"type": "object", "required": ["type"], "properties": {"type": {"const": "BINARY"}, "data": base64}},
+        {"type": "object", "required": ["type"], "properties": {"type": {"const": "JSON"}, "data": {}}},
+        {"type": "object", "required": ["type"], "properties": {"type": {"const": "STRING"}, "data": {"type": ["string", "null"]}}},
+    ], "description": "The key or value: BINARY (base64), JSON (any JSON value) or STRING."});
+    added.push(("V3Data".into(), v3_data));
+    if let Some(all) = doc.pointer_mut(schemas).and_then(Value::as_object_mut) {
+        for (name, schema) in added {
+            all.insert(name, schema);
+        }
+    }
+    for name in ["V3Record", "V3BatchEntry"] {
+        if let Some(r) = doc.pointer_mut(&format!("{schemas}/{name}/properties")) {
+            r["key"] = json!({"$ref": "#/components/schemas/V3Data"});
+            r["value"] = json!({"$ref": "#/components/schemas/V3Data"});
+            r["timestamp"] = json!({"type": ["string", "null"], "format": "date-time"});
+        }
+    }
+    if let Some(id) = doc.pointer_mut(&format!("{schemas}/V3BatchEntry/properties/id")) {
+        *id = json!({"type": "string", "minLength": 1, "maxLength": 80});
+    }
+    // Each v2 content type reads its own records.
+    for (path, route) in [
+        ("/paths/~1topics~1{topic}/post", ""),
+        (
+            "/paths/~1topics~1{topic}~1partitions~1{partition}/post",
+            "ToPartition",
+        ),
+    ] {
+        let Some(content) = doc
+            .pointer_mut(&format!("{path}/requestBody/content"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for (media, body) in content.iter_mut() {
+            let format = if media.contains("binary") {
+                "Binary"
+            } else if media.contains("text") {
+                "Text"
+            } else {
+                "Json"
+            };
+            body["schema"] =
+                json!({"$ref": format!("#/components/schemas/V2{format}Request{route}")});
+        }
+    }
+    // Topic names in the compatible APIs' paths.
+    let mut path_topic = topic.clone();
+    path_topic["type"] = json!("string");
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in item.values_mut() {
+                if let Some(parameters) = operation
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                {
+                    for p in parameters.iter_mut() {
+                        if p["name"] == "topic" && p["in"] == "path" {
+                            p["schema"] = path_topic.clone();
+                        }
+                        if p["name"] == "acks" {
+                            p["schema"] =
+                                json!({"type": "string", "enum": ["0", "1", "all", "-1"]});
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The document with the one cluster id the v3 routes answer to, once it is known.
+fn with_cluster(doc: &Value, cluster_id: &str) -> Value {
+    let mut doc = doc.clone();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in item.values_mut() {
+                if let Some(parameters) = operation
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                {
+                    for p in parameters.iter_mut().filter(|p| p["name"] == "cluster_id") {
+                        p["schema"] = json!({"type": "string", "enum": [cluster_id]});
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// `GET /openapi.json`: with the cluster's id in the v3 paths when the cluster has said it (a
+/// short wait at most; without it, any string).
+pub async fn json(State(state): State<AppState>) -> Response {
+    match state.producers.cluster_id(Duration::from_millis(500)).await {
+        Ok(id) => Json(with_cluster(document(), &id)).into_response(),
+        Err(_) => Json(document()).into_response(),
+    }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 
-use super::record::ProducerMode;
+use super::record::{Acks, ProducerMode};
 
 /// Settings every producer gets before the mode's own and the operator's.
 const SERVICE_DEFAULTS: &[(&str, &str)] = &[
@@ -151,6 +151,18 @@ impl Properties {
             (cluster.value.clone(), Some(cluster.origin.clone())),
         );
         Properties(properties)
+    }
+
+    /// The same producer acknowledging at `acks`, under a client id of its own.
+    pub(super) fn with_acks(mut self, acks: Acks) -> Self {
+        let origin = Some("a request's acks".to_owned());
+        self.0
+            .insert("acks".into(), (acks.as_str().to_owned(), origin.clone()));
+        if let Some((id, _)) = self.0.get("client.id").cloned() {
+            let id = format!("{id}-acks-{}", acks.as_str());
+            self.0.insert("client.id".into(), (id, origin));
+        }
+        self
     }
 
     pub(super) fn client_config(&self) -> ClientConfig {

@@ -9,7 +9,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delivered {
     pub partition: i32,
-    pub offset: i64,
+    /// `None` when the producer did not wait for the broker (`acks=0`): no offset comes back.
+    pub offset: Option<i64>,
+    /// The record's timestamp (milliseconds since the epoch), when the report carries one.
+    pub timestamp: Option<i64>,
 }
 
 /// What kind of failure a send met, which decides what the caller should do.

@@ -63,8 +63,8 @@ impl Drop for EmbeddedKafka {
 mod tests {
     use super::*;
     use crate::kafka::{
-        ClientStats, Delivery, DeliveryObserver, ErrorClass, Given, Outcome, OutgoingRecord,
-        Overrides, ProducerMode, ProducerOptions, Producers, SendMode, TopicName,
+        Acks, ClientStats, Delivery, DeliveryObserver, ErrorClass, Given, Outcome, OutgoingRecord,
+        Overrides, ProducerMode, ProducerOptions, Producers, SendMode, TopicName, Via,
     };
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -101,24 +101,45 @@ mod tests {
         let producers = Producers::build(&options, tally.clone()).unwrap();
         let record = OutgoingRecord {
             topic: TopicName::parse("embedded-test").unwrap(),
-            key: "k".into(),
-            value: b"v".to_vec(),
+            key: Some(b"k".to_vec()),
+            value: Some(b"v".to_vec()),
             headers: vec![],
             partition: Some(0),
+            timestamp: None,
         };
         let mut offsets = Vec::new();
         for mode in ProducerMode::ALL {
             for _ in 0..2 {
-                match producers.send(&record, mode, SendMode::Sync).await.unwrap() {
-                    Outcome::Acknowledged(d) => offsets.push((d.partition, d.offset)),
-                    Outcome::Queued => panic!("sync send must be acknowledged"),
-                }
+                offsets.push(sync(&producers, &record, Via::of(mode)).await);
             }
         }
-        assert_eq!(offsets, vec![(0, 0), (0, 1), (0, 2), (0, 3)]);
+        // A request's own acks: 0 answers without an offset, all with one (a producer each).
+        let unacknowledged = Via::new(ProducerMode::Plain, Some(Acks::None)).unwrap();
+        offsets.push(sync(&producers, &record, unacknowledged).await);
+        let all = Via::new(ProducerMode::Plain, Some(Acks::All)).unwrap();
+        offsets.push(sync(&producers, &record, all).await);
+        assert_eq!(
+            offsets,
+            vec![
+                (0, Some(0)),
+                (0, Some(1)),
+                (0, Some(2)),
+                (0, Some(3)),
+                (0, None),
+                (0, Some(5))
+            ]
+        );
+        assert_eq!(producers.extra_acks(), vec![Acks::None, Acks::All]);
         assert_eq!(producers.probe(Duration::from_secs(2)).await.unwrap(), 1);
-        assert_eq!(tally.0.load(Ordering::SeqCst), 4);
+        assert_eq!(tally.0.load(Ordering::SeqCst), 6);
         assert_eq!(tally.1.load(Ordering::SeqCst), 0);
         assert_eq!(producers.flush(Duration::from_secs(2)).await, 0);
+    }
+
+    async fn sync(producers: &Producers, record: &OutgoingRecord, via: Via) -> (i32, Option<i64>) {
+        match producers.send(record, via, SendMode::Sync).await.unwrap() {
+            Outcome::Acknowledged(d) => (d.partition, d.offset),
+            Outcome::Queued => panic!("sync send must be acknowledged"),
+        }
     }
 }

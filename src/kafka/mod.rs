@@ -6,9 +6,11 @@
 //! answers with a [`Delivered`] position or a [`SendError`] sorted into an [`ErrorClass`].
 //!
 //! - `config`: librdkafka properties per producer: the service's defaults, the operator's.
-//! - `producers`: the producer pair, built once; queue depth, fatal errors, flush.
+//! - `producers`: the producer pair, built once (and a plain producer per other `acks` level a
+//!   request asks for, built on first use); queue depth, fatal errors, flush.
 //! - `pipeline`: enqueue and settle, one path for one record and for many.
-//! - `health`: broker reachability and metadata probes.
+//! - `health`: broker reachability and metadata probes; `metadata`: the cluster's id, brokers,
+//!   topics and partitions.
 //! - `observer`: what the producers report upwards (outcomes, librdkafka statistics).
 //! - `record`, `delivery`: the record sent, and the outcome with Kafka errors sorted into classes.
 //! - `embedded`: librdkafka's in-process mock cluster; `msk_iam`: Amazon MSK IAM tokens.
@@ -17,6 +19,7 @@ mod config;
 mod delivery;
 pub mod embedded;
 mod health;
+mod metadata;
 #[cfg(feature = "msk-iam")]
 pub mod msk_iam;
 mod observer;
@@ -26,10 +29,12 @@ mod record;
 
 pub use config::{Given, InvalidSetting, Overrides, ProducerOptions};
 pub use delivery::{Delivered, ErrorClass, SendError};
+pub use metadata::{BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo};
 pub use observer::{ClientStats, Delivery, DeliveryObserver};
 pub use pipeline::{now_rfc3339, Outcome};
 pub use producers::Producers;
 pub use record::{
-    InvalidTopicName, OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE,
-    HEADER_SEND_MODE, HEADER_TIMESTAMP, MAX_TOPIC_NAME_LENGTH, RESERVED_HEADERS,
+    Acks, IdempotenceNeedsAll, InvalidAcks, InvalidTopicName, OutgoingRecord, ProducerMode,
+    SendMode, TopicName, Via, HEADER_PRODUCER_MODE, HEADER_SEND_MODE, HEADER_TIMESTAMP,
+    MAX_TOPIC_NAME_LENGTH, RESERVED_HEADERS,
 };

@@ -13,9 +13,9 @@ use tracing::Instrument;
 
 use super::delivery::{Delivered, ErrorClass, SendError};
 use super::observer::Delivery;
-use super::producers::Producers;
+use super::producers::{ModeProducer, Producers};
 use super::record::{
-    OutgoingRecord, ProducerMode, SendMode, TopicName, HEADER_PRODUCER_MODE, HEADER_SEND_MODE,
+    OutgoingRecord, ProducerMode, SendMode, TopicName, Via, HEADER_PRODUCER_MODE, HEADER_SEND_MODE,
     HEADER_TIMESTAMP,
 };
 
@@ -34,6 +34,8 @@ struct Sent {
     bytes: usize,
     mode: ProducerMode,
     send: SendMode,
+    /// The longest the producer's report may take (its `message.timeout.ms` and a margin).
+    guard: Duration,
 }
 
 /// Now, in RFC 3339 (UTC): the value of every record's `timestamp` header.
@@ -48,10 +50,10 @@ impl Producers {
     pub async fn send(
         &self,
         record: &OutgoingRecord,
-        mode: ProducerMode,
+        via: Via,
         send: SendMode,
     ) -> Result<Outcome, SendError> {
-        let mut results = self.send_batch(&[(record, mode)], send).await;
+        let mut results = self.send_batch(&[(record, via)], send).await;
         results.pop().expect("one result per record")
     }
 
@@ -62,34 +64,35 @@ impl Producers {
     /// queued gets its error.
     pub async fn send_batch(
         &self,
-        records: &[(&OutgoingRecord, ProducerMode)],
+        records: &[(&OutgoingRecord, Via)],
         send: SendMode,
     ) -> Vec<Result<Outcome, SendError>> {
         let started = Instant::now();
         if !self.reachable().await {
             return records
                 .iter()
-                .map(|(record, mode)| {
-                    Err(self.refused(record, *mode, send, SendError::unreachable()))
+                .map(|(record, via)| {
+                    Err(self.refused(record, via.mode, send, SendError::unreachable()))
                 })
                 .collect();
         }
         let mut results = Vec::with_capacity(records.len());
         let mut pending = Vec::with_capacity(records.len());
         let timestamp = now_rfc3339();
-        for (record, mode) in records {
-            match self.enqueue(record, *mode, send, &timestamp).await {
-                Ok(future) => {
+        for (record, via) in records {
+            match self.enqueue(record, *via, send, &timestamp).await {
+                Ok((future, guard)) => {
                     let sent = Sent {
                         topic: record.topic.clone(),
                         bytes: record.size(),
-                        mode: *mode,
+                        mode: via.mode,
                         send,
+                        guard,
                     };
                     pending.push((future, sent));
                     results.push(Ok(Outcome::Queued));
                 }
-                Err(error) => results.push(Err(self.refused(record, *mode, send, error))),
+                Err(error) => results.push(Err(self.refused(record, via.mode, send, error))),
             }
         }
         // Each record's guard runs from when all were queued (a wait for room in a full queue,
@@ -138,47 +141,61 @@ impl Producers {
 
     /// Puts the record in the producer's queue with the service's headers, waiting up to the
     /// enqueue timeout for room; `timestamp` is the `timestamp` header's value (one for all the
-    /// records of a batch).
+    /// records of a batch). Hands back the report's future and how long it may take.
     async fn enqueue(
         &self,
         record: &OutgoingRecord,
-        mode: ProducerMode,
+        via: Via,
         send: SendMode,
         timestamp: &str,
-    ) -> Result<DeliveryFuture, SendError> {
-        let mut headers = OwnedHeaders::new_with_capacity(3 + record.headers.len())
-            .insert(Header {
-                key: HEADER_PRODUCER_MODE,
-                value: Some(mode.as_str()),
-            })
-            .insert(Header {
-                key: HEADER_SEND_MODE,
-                value: Some(send.as_str()),
-            })
-            .insert(Header {
-                key: HEADER_TIMESTAMP,
-                value: Some(timestamp),
-            });
+    ) -> Result<(DeliveryFuture, Duration), SendError> {
+        // The service's three headers, except those the caller gave (the compatible APIs pass
+        // a caller's headers through as given; the service's own API refuses those names).
+        let given = |name: &str| record.headers.iter().any(|(n, _)| n == name);
+        let mut headers = OwnedHeaders::new_with_capacity(3 + record.headers.len());
+        for (name, value) in [
+            (HEADER_PRODUCER_MODE, via.mode.as_str()),
+            (HEADER_SEND_MODE, send.as_str()),
+            (HEADER_TIMESTAMP, timestamp),
+        ] {
+            if !given(name) {
+                headers = headers.insert(Header {
+                    key: name,
+                    value: Some(value),
+                });
+            }
+        }
         for (name, value) in &record.headers {
             headers = headers.insert(Header {
                 key: name.as_str(),
-                value: Some(value.as_slice()),
+                value: value.as_deref(),
             });
         }
-        let mut future_record = FutureRecord::to(record.topic.as_str())
-            .key(record.key.as_str())
-            .payload(record.value.as_slice())
-            .headers(headers);
+        let mut future_record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(record.topic.as_str()).headers(headers);
+        if let Some(key) = &record.key {
+            future_record = future_record.key(key.as_slice());
+        }
+        if let Some(value) = &record.value {
+            future_record = future_record.payload(value.as_slice());
+        }
         if let Some(partition) = record.partition {
             future_record = future_record.partition(partition);
         }
+        if let Some(timestamp) = record.timestamp {
+            future_record = future_record.timestamp(timestamp);
+        }
 
-        let producer = &self.mode(mode).producer;
+        let ModeProducer {
+            producer,
+            delivery_guard,
+            ..
+        } = self.via(via)?;
         // Read the clock only when the queue is full.
         let mut deadline = None;
         loop {
             match producer.send_result(future_record) {
-                Ok(future) => return Ok(future),
+                Ok(future) => return Ok((future, *delivery_guard)),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
                     if Instant::now()
                         < *deadline
@@ -212,7 +229,7 @@ impl Producers {
         let timer = tokio::time::sleep_until(queued.into());
         tokio::pin!(timer);
         for (mut future, s) in pending {
-            let guard = self.mode(s.mode).delivery_guard;
+            let guard = s.guard;
             // Out of time: only a report already there counts.
             let late = |future: &mut DeliveryFuture| {
                 future
@@ -247,7 +264,8 @@ impl Producers {
         match report {
             Ok(Ok(delivery)) => Ok(Delivered {
                 partition: delivery.partition,
-                offset: delivery.offset,
+                offset: (delivery.offset >= 0).then_some(delivery.offset),
+                timestamp: delivery.timestamp.to_millis(),
             }),
             Ok(Err((error, _message))) => {
                 let mut error = SendError::from_kafka(&error);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
@@ -13,9 +13,10 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio_util::task::TaskTracker;
 
 use super::config::{InvalidSetting, ProducerOptions, Properties};
+use super::delivery::{ErrorClass, SendError};
 use super::health::BrokerHealth;
 use super::observer::{ClientStats, DeliveryObserver};
-use super::record::ProducerMode;
+use super::record::{Acks, ProducerMode, Via};
 
 /// How long past `message.timeout.ms` a sync request waits for librdkafka's own verdict before
 /// answering 504 by itself. librdkafka reports a queued record at `message.timeout.ms` and times
@@ -27,6 +28,9 @@ const DELIVERY_GUARD_MARGIN: Duration = Duration::from_secs(2);
 /// [`BrokerHealth`], its statistics to the observer, and makes MSK IAM tokens.
 pub struct ProducerContext {
     mode: ProducerMode,
+    /// Whether librdkafka's statistics go to the observer (the mode's own producer does; a
+    /// producer built for a request's `acks` does not, so that the mode's figures stay its own).
+    reports_stats: bool,
     health: Arc<BrokerHealth>,
     observer: Arc<dyn DeliveryObserver>,
     #[cfg(feature = "msk-iam")]
@@ -59,6 +63,9 @@ impl ClientContext for ProducerContext {
     }
 
     fn stats(&self, statistics: rdkafka::Statistics) {
+        if !self.reports_stats {
+            return;
+        }
         self.observer
             .client_stats(self.mode, ClientStats::of(&statistics));
     }
@@ -77,6 +84,17 @@ pub(super) struct ModeProducer {
 pub(super) struct Inner {
     pub(super) plain: ModeProducer,
     pub(super) idempotent: ModeProducer,
+    /// The plain producer's configured `acks`.
+    plain_acks: Option<Acks>,
+    /// Plain producers for the other `acks` levels, each built on the first request that asks
+    /// for it (indexed by [`Acks`]), then shared like the others.
+    by_acks: [OnceLock<ModeProducer>; 3],
+    /// Held while one of `by_acks` is being built, so that it is built once.
+    building: Mutex<()>,
+    /// What the producers were built from, for the ones built later.
+    options: ProducerOptions,
+    /// The cluster's id, once asked (it never changes while the cluster lives).
+    pub(super) cluster_id: OnceLock<String>,
     pub(super) health: Arc<BrokerHealth>,
     pub(super) observer: Arc<dyn DeliveryObserver>,
     pub(super) enqueue_timeout: Duration,
@@ -102,10 +120,16 @@ impl Producers {
         observer: Arc<dyn DeliveryObserver>,
     ) -> Result<Self, InvalidSetting> {
         let health = Arc::new(BrokerHealth::default());
-        let build_one = |mode| build_producer(mode, options, &health, &observer);
+        let build_one = |mode| build_producer(mode, None, options, &health, &observer);
+        let plain = build_one(ProducerMode::Plain)?;
         let inner = Inner {
-            plain: build_one(ProducerMode::Plain)?,
+            plain_acks: plain.summary.get("acks").and_then(|a| Acks::parse(a).ok()),
+            plain,
             idempotent: build_one(ProducerMode::Idempotent)?,
+            by_acks: Default::default(),
+            building: Mutex::new(()),
+            options: options.clone(),
+            cluster_id: OnceLock::new(),
             health: health.clone(),
             observer: observer.clone(),
             enqueue_timeout: options.enqueue_timeout,
@@ -133,21 +157,74 @@ impl Producers {
         }
     }
 
+    /// The producer that sends what goes `via`: the mode's own, or for the plain mode with
+    /// another `acks` than its configured one, a producer of that level, built on first use.
+    pub(super) fn via(&self, via: Via) -> Result<&ModeProducer, SendError> {
+        let acks = match (via.mode, via.acks) {
+            (ProducerMode::Idempotent, _) => return Ok(&self.inner.idempotent),
+            (ProducerMode::Plain, None) => return Ok(&self.inner.plain),
+            (ProducerMode::Plain, Some(acks)) if Some(acks) == self.inner.plain_acks => {
+                return Ok(&self.inner.plain)
+            }
+            (ProducerMode::Plain, Some(acks)) => acks,
+        };
+        let cell = &self.inner.by_acks[acks as usize];
+        if let Some(producer) = cell.get() {
+            return Ok(producer);
+        }
+        let _building = self
+            .inner
+            .building
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(producer) = cell.get() {
+            return Ok(producer);
+        }
+        let producer = build_producer(
+            ProducerMode::Plain,
+            Some(acks),
+            &self.inner.options,
+            &self.inner.health,
+            &self.inner.observer,
+        )
+        .map_err(|e| SendError::new(ErrorClass::Fatal, e.to_string()))?;
+        tracing::info!(
+            acks = acks.as_str(),
+            "plain producer built for a request's acks"
+        );
+        Ok(cell.get_or_init(|| producer))
+    }
+
+    /// Every producer built so far: the two modes', then those built for a request's `acks`.
+    fn all(&self) -> impl Iterator<Item = &ModeProducer> {
+        [&self.inner.plain, &self.inner.idempotent]
+            .into_iter()
+            .chain(self.inner.by_acks.iter().filter_map(OnceLock::get))
+    }
+
     /// The effective librdkafka settings of one producer, secrets redacted.
     pub fn summary(&self, mode: ProducerMode) -> &BTreeMap<String, String> {
         &self.mode(mode).summary
     }
 
-    /// Records queued or in flight in both producers.
-    pub fn queued(&self) -> i64 {
-        i64::from(self.inner.plain.producer.in_flight_count())
-            + i64::from(self.inner.idempotent.producer.in_flight_count())
+    /// The `acks` levels served by a producer of their own, built for the requests that asked.
+    pub fn extra_acks(&self) -> Vec<Acks> {
+        Acks::ALL
+            .into_iter()
+            .filter(|a| self.inner.by_acks[*a as usize].get().is_some())
+            .collect()
     }
 
-    /// A fatal producer error (the producer can no longer send), if either has one.
+    /// Records queued or in flight in every producer.
+    pub fn queued(&self) -> i64 {
+        self.all()
+            .map(|p| i64::from(p.producer.in_flight_count()))
+            .sum()
+    }
+
+    /// A fatal producer error (the producer can no longer send), if one has one.
     pub fn fatal_error(&self) -> Option<String> {
-        [&self.inner.plain, &self.inner.idempotent]
-            .iter()
+        self.all()
             .find_map(|p| p.producer.client().fatal_error())
             .map(|(code, reason)| format!("{code:?}: {reason}"))
     }
@@ -157,7 +234,7 @@ impl Producers {
     /// Blocking: call from `spawn_blocking`.
     fn flush_blocking(&self, timeout: Duration) -> i64 {
         let deadline = Instant::now() + timeout;
-        for p in [&self.inner.plain, &self.inner.idempotent] {
+        for p in self.all() {
             let left = deadline.saturating_duration_since(Instant::now());
             if let Err(error) = p.producer.flush(left) {
                 tracing::warn!(error = %error, "flush did not complete");
@@ -188,17 +265,23 @@ impl Producers {
     }
 }
 
+/// The mode's producer, or with `acks`, one that acknowledges at that level instead.
 fn build_producer(
     mode: ProducerMode,
+    acks: Option<Acks>,
     options: &ProducerOptions,
     health: &Arc<BrokerHealth>,
     observer: &Arc<dyn DeliveryObserver>,
 ) -> Result<ModeProducer, InvalidSetting> {
-    let properties = Properties::of(mode, options);
+    let mut properties = Properties::of(mode, options);
+    if let Some(acks) = acks {
+        properties = properties.with_acks(acks);
+    }
     let producer: KafkaProducer = properties
         .client_config()
         .create_with_context(ProducerContext {
             mode,
+            reports_stats: acks.is_none(),
             health: health.clone(),
             observer: observer.clone(),
             #[cfg(feature = "msk-iam")]

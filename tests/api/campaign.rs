@@ -35,13 +35,22 @@ async fn campaign(mode: &str, examples: &str) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(generated >= 100, "too few cases: {cases}");
+    let operations = tested_operations(&text);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("security");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join(format!("schemathesis-{mode}.md")),
-        format!("| schemathesis `--mode {mode}`, up to {examples} examples per operation, 8 operations | {cases} | 0 server errors, 0 schema or content-type mismatches |\n"),
+        format!("| schemathesis `--mode {mode}`, up to {examples} examples per operation, {operations} operations | {cases} | 0 server errors, 0 schema or content-type mismatches |\n"),
     )
     .unwrap();
+}
+
+/// The number on schemathesis's "Tested: N" line.
+pub fn tested_operations(text: &str) -> usize {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Tested: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count of tested operations in {text}"))
 }
 
 #[tokio::test]

@@ -84,9 +84,45 @@ async fn function_url_requests_land_on_the_broker() {
     assert_eq!(shortcut.status, 202, "{:?}", shortcut.body);
     let bad = post("/api/v1/send", json!({"topic": "no spaces allowed"})).await;
     bad.assert_problem(400, "invalid-topic");
+    // The REST proxies' APIs through the same function: a v2 and a v3 record.
+    let v2 = client
+        .post(format!("{base}/topics/{topic}"))
+        .header("content-type", "application/vnd.kafka.json.v2+json")
+        .body(json!({"records": [{"key": "lambda-v2", "value": "two"}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let v2 = answer_of(v2, Instant::now()).await;
+    assert_eq!(v2.status, 200, "{:?}", v2.body);
+    assert_eq!(v2.headers["content-type"], "application/vnd.kafka.v2+json");
+    let clusters = get_json(&client, &format!("{base}/v3/clusters")).await;
+    let cluster = clusters["data"][0]["cluster_id"].as_str().unwrap();
+    let v3 = post(
+        &format!("/v3/clusters/{cluster}/topics/{topic}/records"),
+        json!({"key": {"type": "STRING", "data": "lambda-v3"}, "value": {"type": "STRING", "data": "three"}}),
+    )
+    .await;
+    assert_eq!(v3.status, 200, "{:?}", v3.body);
+    assert_eq!(v3.body["error_code"], 200);
 
-    let records = read_topic(&bootstrap(), &topic, 3, Duration::from_secs(30)).await;
-    assert_eq!(records.len(), 3, "{records:?}");
+    let records = read_topic(&bootstrap(), &topic, 5, Duration::from_secs(30)).await;
+    assert_eq!(records.len(), 5, "{records:?}");
+    for (answer, key, value) in [
+        (&v2.body["offsets"][0], r#""lambda-v2""#, r#""two""#),
+        (&v3.body, "lambda-v3", "three"),
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r.key.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("{key} in {records:?}"));
+        assert_eq!(record.value, value);
+        let partition = answer
+            .get("partition")
+            .or(answer.get("partition_id"))
+            .unwrap();
+        assert_eq!(*partition, record.partition, "{key}");
+        assert_eq!(answer["offset"], record.offset, "{key}");
+    }
     assert_no_duplicate_keys(&records);
     for (answer, key, mode, send, value) in [
         (&sync, "lambda-sync", "idempotent", "sync", "s"),

@@ -6,6 +6,9 @@
 mod batch;
 mod browser;
 mod campaign;
+mod compat_client;
+mod compat_v2;
+mod compat_v3;
 mod dashboard;
 mod kafka_security;
 mod lab;

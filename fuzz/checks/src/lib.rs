@@ -10,15 +10,17 @@ use kafka_producer::access::{Access, Denied, TopicPolicy};
 use kafka_producer::http::context::TraceParent;
 use kafka_producer::http::problem::ApiError;
 use kafka_producer::http::Limits;
-use kafka_producer::kafka::{OutgoingRecord, RESERVED_HEADERS};
+use kafka_producer::kafka::{OutgoingRecord, TopicName, RESERVED_HEADERS};
 
 /// The targets, by name (the folders of `fuzz/seeds`).
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, fn(&[u8])); 7] = [
     ("api_keys", api_keys),
     ("send_batch", send_batch),
     ("send_body", send_body),
     ("shortcut", shortcut),
     ("traceparent", traceparent),
+    ("v2_body", v2_body),
+    ("v3_stream", v3_stream),
 ];
 
 pub const LIMITS: Limits = Limits {
@@ -31,6 +33,23 @@ pub const LIMITS: Limits = Limits {
     max_batch_body_bytes: 1024 * 1024,
 };
 
+/// What every accepted record keeps to: a topic Kafka takes, headers within the limits, no
+/// negative partition.
+pub fn check_limits(record: &OutgoingRecord) {
+    let topic = record.topic.as_str();
+    assert!((1..=249).contains(&topic.len()), "{topic:?}");
+    assert!(record.headers.len() <= LIMITS.max_record_headers);
+    let bytes: usize = record
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.as_ref().map_or(0, Vec::len))
+        .sum();
+    assert!(bytes <= LIMITS.max_header_bytes);
+    assert!(record.headers.iter().all(|(name, _)| !name.is_empty()));
+    assert!(record.partition.is_none_or(|p| p >= 0));
+}
+
+/// The service's own API: also none of the service's header names.
 pub fn check_record(record: &OutgoingRecord) {
     let topic = record.topic.as_str();
     assert!((1..=249).contains(&topic.len()), "{topic:?}");
@@ -39,7 +58,11 @@ pub fn check_record(record: &OutgoingRecord) {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
     assert!(record.headers.len() <= LIMITS.max_record_headers);
-    let bytes: usize = record.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let bytes: usize = record
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.as_ref().map_or(0, Vec::len))
+        .sum();
     assert!(bytes <= LIMITS.max_header_bytes);
     for (name, _) in &record.headers {
         assert!(!name.is_empty());
@@ -156,5 +179,68 @@ pub fn traceparent(data: &[u8]) {
         assert!(printed.starts_with("00-"));
         assert_eq!(printed.len(), 55);
         assert_eq!(TraceParent::parse(&printed), Some(parsed));
+    }
+}
+
+/// v2 produce bodies: the first byte picks the format (and, with its high bit, the partition
+/// route), the rest is the body.
+pub fn v2_body(data: &[u8]) {
+    use kafka_producer::http::compat::formats::Format;
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
+    let format = [Format::Binary, Format::Json, Format::Text][usize::from(first % 3)];
+    let partition = (first & 0x80 != 0).then_some(1);
+    let topic = TopicName::parse("fuzz").unwrap();
+    let body = Ok(Bytes::copy_from_slice(body));
+    match kafka_producer::http::compat::v2::parse_v2(body, format, &topic, partition, &LIMITS) {
+        Ok(records) => {
+            assert!(!records.is_empty() && records.len() <= LIMITS.max_batch_records);
+            for record in &records {
+                check_limits(record);
+                if partition.is_some() {
+                    assert_eq!(record.partition, partition);
+                }
+            }
+        }
+        Err(error) => check_refusal(error),
+    }
+}
+
+/// v3 streamed bodies, cut into records wherever the first byte says the first chunk ends:
+/// the same records whatever the cut, each accepted within the limits or refused as the
+/// client's fault.
+pub fn v3_stream(data: &[u8]) {
+    use kafka_producer::http::compat::split::Splitter;
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
+    let cut = usize::from(first).min(body.len());
+    let objects = |chunks: &[&[u8]]| {
+        let mut splitter = Splitter::new(LIMITS.max_body_bytes);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            splitter.push(chunk);
+            loop {
+                match splitter.next_object() {
+                    Ok(Some(object)) => out.push(object),
+                    Ok(None) => break,
+                    Err(_) => return (out, false),
+                }
+            }
+        }
+        let finished = splitter.finish().is_ok();
+        (out, finished)
+    };
+    let whole = objects(&[body]);
+    assert_eq!(objects(&[&body[..cut], &body[cut..]]), whole);
+    let topic = TopicName::parse("fuzz").unwrap();
+    for object in whole.0 {
+        assert_eq!(object.first(), Some(&b'{'));
+        assert_eq!(object.last(), Some(&b'}'));
+        match kafka_producer::http::compat::v3::records::parse_v3(&object, &topic, &LIMITS) {
+            Ok(record) => check_limits(&record),
+            Err(error) => check_refusal(error),
+        }
     }
 }

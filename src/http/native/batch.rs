@@ -23,9 +23,9 @@ use crate::http::body;
 use crate::http::context::RequestContext;
 use crate::http::json::{self, NotAnObject, Text};
 use crate::http::problem::{ApiError, Problem, SendProblems};
-use crate::http::record::{topic_from, Admission, Answered, Fields};
+use crate::http::record::{self, topic_from, AcksField, Admission, Answered, Fields};
 use crate::http::state::AppState;
-use crate::kafka::{OutgoingRecord, ProducerMode, SendMode, TopicName};
+use crate::kafka::{OutgoingRecord, SendMode, TopicName, Via};
 use crate::settings::Limits;
 
 /// `POST /api/v1/send/batch`: the batch's defaults, and its records. Names are matched
@@ -46,6 +46,8 @@ pub struct BatchRequest<'a> {
     /// `false` (default): answer once every record is acknowledged; `true`: once all are queued.
     #[serde(rename(deserialize = "isasync"))]
     pub is_async: Option<bool>,
+    /// The acknowledgement of records that do not choose one.
+    pub acks: Option<AcksField>,
     /// 1 to `MAX_BATCH_RECORDS` (10 000) records, sent in this order (order per partition kept
     /// within each producer).
     #[serde(borrow)]
@@ -74,6 +76,8 @@ pub struct BatchRecord<'a> {
     /// This record's producer; default the batch's.
     #[serde(rename(deserialize = "isidempotent"))]
     pub is_idempotent: Option<bool>,
+    /// This record's acknowledgement; default the batch's.
+    pub acks: Option<AcksField>,
 }
 
 /// The result of one record, in input order.
@@ -112,10 +116,7 @@ pub struct BatchResponse {
 }
 
 /// A batch as read: each record parsed (or its problem), the send mode.
-type Parsed = (
-    Vec<Result<(OutgoingRecord, ProducerMode), ApiError>>,
-    SendMode,
-);
+type Parsed = (Vec<Result<(OutgoingRecord, Via), ApiError>>, SendMode);
 
 /// Reads a batch body; only faults of the batch as a whole are errors here.
 pub fn parse_batch(
@@ -142,7 +143,9 @@ pub fn parse_batch(
         });
     }
     let send = SendMode::of(batch.is_async.unwrap_or(false));
-    let idempotent = batch.is_idempotent.unwrap_or(true);
+    let acks = batch.acks.as_ref().map(|a| a.0.as_str());
+    // The batch's own choice is checked once, even if every record makes its own.
+    record::via(batch.is_idempotent, acks)?;
     // The batch's topic, read once, for every record that names none.
     let batch_topic = topic_from(batch.topic.as_deref());
     let parsed = records
@@ -164,7 +167,11 @@ pub fn parse_batch(
                 // The batch's own error, made again for each record that relies on it.
                 (None, Err(_)) => topic_from(batch.topic.as_deref()),
             };
-            let mode = ProducerMode::of(record.is_idempotent.unwrap_or(idempotent));
+            let via = record::via(
+                record.is_idempotent.or(batch.is_idempotent),
+                record.acks.as_ref().map(|a| a.0.as_str()).or(acks),
+            )
+            .map_err(at)?;
             let fields = Fields {
                 key: record.key,
                 message: record.message,
@@ -172,7 +179,7 @@ pub fn parse_batch(
                 partition: record.partition,
             };
             let outgoing = fields.into_record(topic.map_err(at)?, limits).map_err(at)?;
-            Ok((outgoing, mode))
+            Ok((outgoing, via))
         })
         .collect();
     Ok((parsed, send))
@@ -201,7 +208,7 @@ pub async fn send_batch(
     let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
     let mut accepted = Vec::with_capacity(parsed.len());
     for entry in parsed {
-        match entry.and_then(|(record, mode)| Ok((admission.admit(record)?, mode))) {
+        match entry.and_then(|(record, via)| Ok((admission.admit(record)?, via))) {
             Ok(record) => {
                 accepted.push(record);
                 results.push(None);
@@ -210,23 +217,23 @@ pub async fn send_batch(
         }
     }
     let outcomes = {
-        let to_send: Vec<(&OutgoingRecord, ProducerMode)> =
-            accepted.iter().map(|(r, m)| (r, *m)).collect();
+        let to_send: Vec<(&OutgoingRecord, Via)> = accepted.iter().map(|(r, m)| (r, *m)).collect();
         state.producers.send_batch(&to_send, send).await
     };
     let mut outcomes = accepted.into_iter().zip(outcomes);
     for slot in results.iter_mut().filter(|r| r.is_none()) {
-        let ((record, mode), outcome) = outcomes.next().expect("one outcome per record sent");
+        let ((record, via), outcome) = outcomes.next().expect("one outcome per record sent");
         *slot = Some(match outcome {
             Ok(outcome) => {
                 let answered = Answered::of(outcome, send);
+                let key = record.key_text();
                 RecordResult {
                     status: answered.status.as_u16(),
                     topic: Some(record.topic),
                     partition: answered.partition,
                     offset: answered.offset,
-                    key: Some(record.key),
-                    mode: Some(mode.as_str()),
+                    key,
+                    mode: Some(via.mode.as_str()),
                     problem: None,
                 }
             }

@@ -15,9 +15,9 @@ use crate::http::body;
 use crate::http::context::RequestContext;
 use crate::http::json::Text;
 use crate::http::problem::{ApiError, SendProblems};
-use crate::http::record::{topic_from, Admission, Answered, Fields};
+use crate::http::record::{self, topic_from, AcksField, Admission, Answered, Fields};
 use crate::http::state::AppState;
-use crate::kafka::{OutgoingRecord, ProducerMode, SendMode};
+use crate::kafka::{OutgoingRecord, SendMode, Via};
 use crate::settings::Limits;
 
 /// `POST /api/v1/send`. Property names are matched case-insensitively (they reach the derived
@@ -35,8 +35,8 @@ pub struct SendRequest<'a> {
     pub key: Option<String>,
     /// The record value (UTF-8).
     pub message: Option<String>,
-    /// `true` (default): the idempotent producer (`acks=all`, no duplicates from retries);
-    /// `false`: the plain one (`acks=1`).
+    /// `true` (default, unless `acks` is 0 or 1): the idempotent producer (`acks=all`, no
+    /// duplicates from retries); `false`: the plain one (`acks=1` unless `acks` says otherwise).
     #[serde(rename(deserialize = "isidempotent"))]
     pub is_idempotent: Option<bool>,
     /// `false` (default): answer 200 once Kafka acknowledged; `true`: answer 202 once queued.
@@ -48,6 +48,7 @@ pub struct SendRequest<'a> {
     /// An explicit partition; by default the key decides.
     #[schema(minimum = 0)]
     pub partition: Option<i32>,
+    pub acks: Option<AcksField>,
 }
 
 /// A record sent: where it is (sync, or async in Lambda) or that it is queued (async).
@@ -84,9 +85,9 @@ pub async fn send(
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
     let admission = Admission::new(&state, &caller, &context);
     let parsed = parse_send(body, &state.limits)
-        .and_then(|(record, mode, send)| Ok((admission.admit(record)?, mode, send)));
-    let (record, mode, send) = state.count_rejection(parsed)?;
-    let answered = Answered::of(state.producers.send(&record, mode, send).await?, send);
+        .and_then(|(record, via, send)| Ok((admission.admit(record)?, via, send)));
+    let (record, via, send) = state.count_rejection(parsed)?;
+    let answered = Answered::of(state.producers.send(&record, via, send).await?, send);
     Ok((
         answered.status,
         Json(SendResponse {
@@ -94,8 +95,8 @@ pub async fn send(
             topic: record.topic.to_string(),
             partition: answered.partition,
             offset: answered.offset,
-            key: record.key,
-            mode: mode.as_str(),
+            key: record.key_text().unwrap_or_default(),
+            mode: via.mode.as_str(),
             send_mode: send.as_str(),
             status: answered.label,
         }),
@@ -107,13 +108,16 @@ pub async fn send(
 pub fn parse_send(
     body: Result<Bytes, BytesRejection>,
     limits: &Limits,
-) -> Result<(OutgoingRecord, ProducerMode, SendMode), ApiError> {
+) -> Result<(OutgoingRecord, Via, SendMode), ApiError> {
     let bytes = body::read(body, limits.max_body_bytes)?;
     let request: SendRequest = body::required(
         &bytes,
         "send a JSON object such as {\"topic\":\"test-topic\",\"key\":\"k\",\"message\":\"hello\"}",
     )?;
-    let mode = ProducerMode::of(request.is_idempotent.unwrap_or(true));
+    let via = record::via(
+        request.is_idempotent,
+        request.acks.as_ref().map(|a| a.0.as_str()),
+    )?;
     let send = SendMode::of(request.is_async.unwrap_or(false));
     let topic = topic_from(request.topic.as_deref())?;
     let fields = Fields {
@@ -122,5 +126,5 @@ pub fn parse_send(
         headers: request.headers.unwrap_or_default(),
         partition: request.partition,
     };
-    Ok((fields.into_record(topic, limits)?, mode, send))
+    Ok((fields.into_record(topic, limits)?, via, send))
 }

@@ -16,7 +16,7 @@ use crate::http::context::RequestContext;
 use crate::http::problem::{ApiError, SendProblems};
 use crate::http::record::{topic_from, Admission, Answered, Fields};
 use crate::http::state::AppState;
-use crate::kafka::{OutgoingRecord, ProducerMode, SendMode};
+use crate::kafka::{OutgoingRecord, ProducerMode, SendMode, Via};
 use crate::settings::Limits;
 
 /// `POST /api/v1/test/{mode}`: as a JSON body or as query parameters (names case-insensitive).
@@ -91,7 +91,10 @@ pub async fn shortcut(
     let parsed = parse_shortcut(body, query.as_deref(), &state.limits)
         .and_then(|record| admission.admit(record));
     let record = state.count_rejection(parsed)?;
-    let answered = Answered::of(state.producers.send(&record, mode, send).await?, send);
+    let answered = Answered::of(
+        state.producers.send(&record, Via::of(mode), send).await?,
+        send,
+    );
     Ok((
         answered.status,
         Json(ShortcutResponse {
@@ -99,7 +102,7 @@ pub async fn shortcut(
             topic: record.topic.to_string(),
             partition: answered.partition,
             offset: answered.offset,
-            key: record.key,
+            key: record.key_text().unwrap_or_default(),
             status: answered.label,
         }),
     ))

@@ -46,6 +46,20 @@ pub enum ApiError {
     DeadlineExceeded { limit: std::time::Duration },
     /// A batch of more records than `MAX_BATCH_RECORDS`.
     TooManyRecords { count: usize, limit: usize },
+    /// The request's Content-Type is not one the endpoint reads.
+    UnsupportedMediaType {
+        given: String,
+        accepted: &'static str,
+    },
+    /// The body is well-formed but its content cannot be produced as asked (a value that does
+    /// not fit its format, a schema format without a registry).
+    Unprocessable {
+        kind: &'static str,
+        detail: String,
+        field: Option<String>,
+    },
+    /// The cluster, topic or partition a metadata request names does not exist.
+    Missing { kind: &'static str, detail: String },
 }
 
 impl ApiError {
@@ -66,6 +80,18 @@ impl ApiError {
             kind,
             detail: detail.into(),
             field: Some(field.into()),
+        }
+    }
+
+    pub fn unprocessable(
+        kind: &'static str,
+        field: Option<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError::Unprocessable {
+            kind,
+            detail: detail.into(),
+            field,
         }
     }
 
@@ -183,6 +209,35 @@ impl ApiError {
                     limit.as_millis()
                 ),
             ),
+            ApiError::UnsupportedMediaType { given, accepted } => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+                format!("Content-Type {given:?} is not read here; send {accepted}"),
+            ),
+            ApiError::Unprocessable {
+                kind,
+                detail,
+                field,
+            } => Problem {
+                field: field.clone(),
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    kind,
+                    "Records cannot be produced as given",
+                    detail.clone(),
+                )
+            },
+            ApiError::Missing { kind, detail } => Problem::new(
+                StatusCode::NOT_FOUND,
+                kind,
+                match *kind {
+                    "cluster-not-found" => "Cluster not found",
+                    "topic-not-found" => "Topic not found",
+                    _ => "Partition not found",
+                },
+                detail.clone(),
+            ),
             ApiError::Internal(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -278,6 +333,11 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The problem's kind: the last part of its type (`topic-not-found`).
+    pub fn kind(&self) -> &str {
+        self.type_uri.rsplit(':').next().unwrap_or_default()
+    }
+
     pub fn new(status: StatusCode, kind: &str, title: &'static str, detail: String) -> Self {
         Problem {
             type_uri: format!("urn:kafka-producer:problem:{kind}"),

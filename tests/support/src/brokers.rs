@@ -28,6 +28,12 @@ pub struct Read {
     pub key: Option<String>,
     pub value: String,
     pub headers: Vec<(String, String)>,
+    /// The bytes as stored: `None` for a record without a key, a value, a header's value.
+    pub raw_key: Option<Vec<u8>>,
+    pub raw_value: Option<Vec<u8>>,
+    pub raw_headers: Vec<(String, Option<Vec<u8>>)>,
+    /// The record's timestamp (milliseconds since the epoch).
+    pub timestamp: Option<i64>,
 }
 
 impl Read {
@@ -184,6 +190,17 @@ fn to_read(m: &rdkafka::message::BorrowedMessage<'_>) -> Read {
                     .collect()
             })
             .unwrap_or_default(),
+        raw_key: m.key().map(<[u8]>::to_vec),
+        raw_value: m.payload().map(<[u8]>::to_vec),
+        raw_headers: m
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        timestamp: m.timestamp().to_millis(),
     }
 }
 

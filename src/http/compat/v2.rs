@@ -1,0 +1,501 @@
+//! Confluent REST Proxy v2 and Strimzi Kafka Bridge: `POST /topics/{topic}`,
+//! `POST /topics/{topic}/partitions/{partition}`, `GET /topics`, `GET /topics/{topic}`.
+//!
+//! A request's records are all checked before any is sent: one that does not fit its format
+//! refuses the request (422, nothing produced). Then all are sent through the shared producers;
+//! each gets its entry in `offsets`, in order: where it was written, or its error code and
+//! message (under both names the two peers use, `error` and `message`). The answer is 200 even
+//! when some records failed, as both peers answer and as their clients expect (a client of
+//! either reads a non-200 as the whole request failing); when every record failed for the same
+//! reason that names the request itself (unknown topic or partition, not authorized), the
+//! request gets that error instead. `?async=true` (Strimzi): 204 once every record is queued.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+
+use super::formats::{self, Format};
+use super::{json_answer, ErrorBody, ProduceQuery, V2_ANSWER_TYPE};
+use crate::access::Caller;
+use crate::http::body;
+use crate::http::context::RequestContext;
+use crate::http::json;
+use crate::http::problem::ApiError;
+use crate::http::record::{self, checked, Admission, HeaderNames};
+use crate::http::state::AppState;
+use crate::kafka::{ErrorClass, Outcome, OutgoingRecord, SendError, SendMode, TopicName, Via};
+use crate::settings::Limits;
+
+/// A v2 produce request. Schemas (`key_schema`, `value_schema`, their ids) need a Schema
+/// Registry: a request that names one is refused (422), never produced without it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"records": [{"key": "a2V5", "value": "Y29uZmx1ZW50"}, {"value": "a2Fma2E=", "partition": 1}, {"value": "bG9ncw=="}]}))]
+pub struct V2Request<'a> {
+    /// The records, sent in this order (1 to `MAX_BATCH_RECORDS`).
+    #[serde(borrow)]
+    #[schema(value_type = Vec<V2Record>, min_items = 1)]
+    pub records: Option<Vec<&'a RawValue>>,
+    #[schema(value_type = Option<Object>)]
+    pub key_schema: Option<&'a RawValue>,
+    #[schema(value_type = Option<Object>)]
+    pub key_schema_id: Option<&'a RawValue>,
+    #[schema(value_type = Option<Object>)]
+    pub value_schema: Option<&'a RawValue>,
+    #[schema(value_type = Option<Object>)]
+    pub value_schema_id: Option<&'a RawValue>,
+}
+
+/// One record: key and value in the request's format (binary: base64; json: any JSON value;
+/// text: a string); `null` or absent, none.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct V2Record<'a> {
+    #[serde(borrow)]
+    #[schema(value_type = Option<Object>)]
+    pub key: Option<&'a RawValue>,
+    #[serde(borrow)]
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<&'a RawValue>,
+    /// An explicit partition (not on the partition route, whose path names it).
+    #[schema(minimum = 0)]
+    pub partition: Option<i32>,
+    /// Milliseconds since the epoch (Strimzi); by default when it is produced.
+    pub timestamp: Option<i64>,
+    /// Headers (Strimzi): each a name and a base64 value.
+    pub headers: Option<Vec<V2Header>>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct V2Header {
+    pub key: String,
+    /// Base64.
+    pub value: Option<String>,
+}
+
+/// Where one record went, or why it did not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct V2Offset {
+    pub partition: Option<i32>,
+    /// `null` with `acks=0` (the producer did not wait) and for a failed record.
+    pub offset: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u32>,
+    /// Confluent's name of the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Strimzi's name of the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct V2Response {
+    pub offsets: Vec<V2Offset>,
+    pub key_schema_id: Option<i32>,
+    pub value_schema_id: Option<i32>,
+}
+
+/// A v2 request's records, checked: every fault of any record refuses the request.
+pub fn parse_v2(
+    body: Result<Bytes, BytesRejection>,
+    format: Format,
+    topic: &TopicName,
+    partition: Option<i32>,
+    limits: &Limits,
+) -> Result<Vec<OutgoingRecord>, ApiError> {
+    let bytes = body::read(body, limits.max_batch_body_bytes)?;
+    let request: V2Request = body::required(
+        &bytes,
+        "send a JSON object such as {\"records\":[{\"key\":\"a2V5\",\"value\":\"dmFsdWU=\"}]}",
+    )?;
+    for (name, given) in [
+        ("key_schema", request.key_schema),
+        ("key_schema_id", request.key_schema_id),
+        ("value_schema", request.value_schema),
+        ("value_schema_id", request.value_schema_id),
+    ] {
+        if given.is_some_and(|v| v.get() != "null") {
+            return Err(formats::schemas_not_served(name));
+        }
+    }
+    let records = request.records.unwrap_or_default();
+    if records.is_empty() {
+        return Err(ApiError::unprocessable(
+            "invalid-payload",
+            Some("records".into()),
+            "records must be a non-empty array of record objects",
+        ));
+    }
+    if records.len() > limits.max_batch_records {
+        return Err(ApiError::TooManyRecords {
+            count: records.len(),
+            limit: limits.max_batch_records,
+        });
+    }
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let at = |field: &str| format!("records[{i}]{field}");
+            let record: V2Record =
+                json::object(text.get().as_bytes()).map_err(|fault| match fault {
+                    Ok(_) => ApiError::unprocessable(
+                        "invalid-payload",
+                        Some(at("")),
+                        format!("{}: a record must be a JSON object", at("")),
+                    ),
+                    Err(error) => error.at_record(i),
+                })?;
+            if partition.is_some() && record.partition.is_some() {
+                return Err(ApiError::unprocessable(
+                    "invalid-payload",
+                    Some(at(".partition")),
+                    "the path names the partition: a record may not name one",
+                ));
+            }
+            let key = match record.key {
+                Some(k) => formats::decode(format, k, &at(".key"))?,
+                None => None,
+            };
+            let value = match record.value {
+                Some(v) => formats::decode(format, v, &at(".value"))?,
+                None => None,
+            };
+            let headers = record
+                .headers
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(h, header)| {
+                    let value = header
+                        .value
+                        .map(|v| formats::decode_base64(&v, &at(&format!(".headers[{h}].value"))))
+                        .transpose()?;
+                    Ok((header.key, value))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let outgoing = OutgoingRecord {
+                topic: topic.clone(),
+                key,
+                value,
+                headers,
+                partition: partition.or(record.partition),
+                timestamp: record.timestamp,
+            };
+            checked(outgoing, limits, HeaderNames::AsGiven).map_err(|e| e.at_record(i))
+        })
+        .collect()
+}
+
+fn topic_of(name: &str) -> Result<TopicName, ApiError> {
+    TopicName::parse(name).map_err(|e| ApiError::bad_field("invalid-topic", "topic", e.to_string()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/topics/{topic}",
+    tag = "compatible: Confluent REST Proxy v2, Strimzi Kafka Bridge",
+    params(
+        ("topic" = String, Path, description = "The topic"),
+        ("async" = Option<bool>, Query, description = "Strimzi: `true` answers 204 once every record is queued"),
+        ("acks" = Option<String>, Query, description = "0, 1 or all (default: the idempotent producer's all)"),
+    ),
+    request_body(content(
+        (V2Request = "application/vnd.kafka.binary.v2+json"),
+        (V2Request = "application/vnd.kafka.json.v2+json"),
+        (V2Request = "application/vnd.kafka.text.v2+json"),
+        (V2Request = "application/vnd.kafka.v2+json"),
+        (V2Request = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Every record's partition and offset, or its error", body = V2Response, content_type = "application/vnd.kafka.v2+json"),
+        (status = 204, description = "`?async=true`: every record queued"),
+        V2Errors,
+    )
+)]
+pub async fn produce(
+    State(state): State<AppState>,
+    Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
+    Path(topic): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    serve(
+        &state, &context, &caller, &topic, None, query, &headers, body,
+    )
+    .await
+}
+
+#[utoipa::path(
+    post,
+    path = "/topics/{topic}/partitions/{partition}",
+    tag = "compatible: Confluent REST Proxy v2, Strimzi Kafka Bridge",
+    params(
+        ("topic" = String, Path, description = "The topic"),
+        ("partition" = i32, Path, description = "The partition", minimum = 0),
+        ("async" = Option<bool>, Query, description = "Strimzi: `true` answers 204 once every record is queued"),
+        ("acks" = Option<String>, Query, description = "0, 1 or all (default: the idempotent producer's all)"),
+    ),
+    request_body(content(
+        (V2Request = "application/vnd.kafka.binary.v2+json"),
+        (V2Request = "application/vnd.kafka.json.v2+json"),
+        (V2Request = "application/vnd.kafka.text.v2+json"),
+        (V2Request = "application/vnd.kafka.v2+json"),
+        (V2Request = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Every record's partition and offset, or its error", body = V2Response, content_type = "application/vnd.kafka.v2+json"),
+        (status = 204, description = "`?async=true`: every record queued"),
+        V2Errors,
+    )
+)]
+pub async fn produce_to_partition(
+    State(state): State<AppState>,
+    Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
+    Path((topic, partition)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let partition = partition
+        .parse::<i32>()
+        .ok()
+        .filter(|p| *p >= 0)
+        .ok_or_else(|| ApiError::Missing {
+            kind: "partition-not-found",
+            detail: format!("{partition:?} is not a partition number"),
+        })?;
+    serve(
+        &state,
+        &context,
+        &caller,
+        &topic,
+        Some(partition),
+        query,
+        &headers,
+        body,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    state: &AppState,
+    context: &RequestContext,
+    caller: &Caller,
+    topic: &str,
+    partition: Option<i32>,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let admission = Admission::new(state, caller, context);
+    let parsed = (|| -> Result<(Vec<OutgoingRecord>, Via, SendMode), ApiError> {
+        let query = ProduceQuery::parse(query.as_deref())?;
+        let via = record::via(None, query.acks.as_deref())?;
+        let format = formats::v2_format(super::content_type(headers))?;
+        let topic = topic_of(topic)?;
+        let records = parse_v2(body, format, &topic, partition, &state.limits)?
+            .into_iter()
+            .map(|r| admission.admit(r))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok((records, via, SendMode::of(query.asynchronous)))
+    })();
+    let (records, via, send) = state.count_rejection(parsed)?;
+    let to_send: Vec<(&OutgoingRecord, Via)> = records.iter().map(|r| (r, via)).collect();
+    let outcomes = state.producers.send_batch(&to_send, send).await;
+    if let Some(error) = failed_alike(&outcomes) {
+        return Err(ApiError::Send(error));
+    }
+    if send == SendMode::Async && outcomes.iter().all(Result::is_ok) {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let offsets = outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Ok(Outcome::Acknowledged(d)) => V2Offset {
+                partition: Some(d.partition),
+                offset: d.offset,
+                error_code: None,
+                error: None,
+                message: None,
+            },
+            Ok(Outcome::Queued) => V2Offset {
+                partition: None,
+                offset: None,
+                error_code: None,
+                error: None,
+                message: None,
+            },
+            Err(error) => {
+                let body = ErrorBody::of(&ApiError::Send(error));
+                V2Offset {
+                    partition: None,
+                    offset: None,
+                    error_code: Some(body.error_code),
+                    error: Some(body.message.clone()),
+                    message: Some(body.message),
+                }
+            }
+        })
+        .collect();
+    Ok(json_answer(
+        StatusCode::OK,
+        V2_ANSWER_TYPE,
+        &V2Response {
+            offsets,
+            key_schema_id: None,
+            value_schema_id: None,
+        },
+    ))
+}
+
+/// The error every record failed with, when it is one that names the request itself: the topic
+/// or partition does not exist, or the producer may not write to it.
+fn failed_alike(outcomes: &[Result<Outcome, SendError>]) -> Option<SendError> {
+    let first = outcomes.first()?.as_ref().err()?;
+    let whole = matches!(
+        first.class,
+        ErrorClass::TopicNotFound | ErrorClass::PartitionNotFound | ErrorClass::NotAuthorized
+    );
+    let alike = outcomes
+        .iter()
+        .all(|o| o.as_ref().is_err_and(|e| e.class == first.class));
+    (whole && alike).then(|| first.clone())
+}
+
+/// A topic's partitions, as v2 describes them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct V2Topic {
+    pub name: String,
+    /// Not read by this service: always empty.
+    pub configs: std::collections::BTreeMap<String, String>,
+    pub partitions: Vec<V2Partition>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct V2Partition {
+    pub partition: i32,
+    /// The leader's broker id; -1 when the partition has none.
+    pub leader: i32,
+    pub replicas: Vec<V2Replica>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct V2Replica {
+    pub broker: i32,
+    pub leader: bool,
+    pub in_sync: bool,
+}
+
+#[utoipa::path(
+    get,
+    path = "/topics",
+    tag = "compatible: Confluent REST Proxy v2, Strimzi Kafka Bridge",
+    responses(
+        (status = 200, description = "The names of the topics the caller may write to (internal ones left out)", body = Vec<String>, content_type = "application/vnd.kafka.v2+json"),
+        V2Errors,
+    )
+)]
+pub async fn topics(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    let cluster = state.producers.cluster(state.readiness_timeout).await?;
+    let names: Vec<String> = cluster
+        .topics
+        .into_iter()
+        .filter(|t| state.access.check_topic(&caller, &t.name).is_ok())
+        .map(|t| t.name)
+        .collect();
+    Ok(json_answer(StatusCode::OK, V2_ANSWER_TYPE, &names))
+}
+
+#[utoipa::path(
+    get,
+    path = "/topics/{topic}",
+    tag = "compatible: Confluent REST Proxy v2, Strimzi Kafka Bridge",
+    params(("topic" = String, Path, description = "The topic")),
+    responses(
+        (status = 200, description = "The topic's partitions, leaders and replicas", body = V2Topic, content_type = "application/vnd.kafka.v2+json"),
+        V2Errors,
+    )
+)]
+pub async fn topic(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(topic): Path<String>,
+) -> Result<Response, ApiError> {
+    let info = super::v3::visible_topic(&state, &caller, &topic).await?;
+    let partitions = info
+        .partitions
+        .into_iter()
+        .map(|p| V2Partition {
+            partition: p.id,
+            leader: p.leader,
+            replicas: p
+                .replicas
+                .iter()
+                .map(|b| V2Replica {
+                    broker: *b,
+                    leader: *b == p.leader,
+                    in_sync: p.in_sync.contains(b),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(json_answer(
+        StatusCode::OK,
+        V2_ANSWER_TYPE,
+        &V2Topic {
+            name: info.name,
+            configs: Default::default(),
+            partitions,
+        },
+    ))
+}
+
+/// The error answers of the v2 routes.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum V2Errors {
+    /// Malformed JSON, an invalid topic name, a bad query parameter.
+    #[response(status = 400, content_type = "application/vnd.kafka.v2+json")]
+    BadRequest(ErrorBody),
+    /// API keys are on, and none or an unknown one was given (40101).
+    #[response(status = 401, content_type = "application/vnd.kafka.v2+json")]
+    Unauthorized(ErrorBody),
+    /// The topic is not one the caller may write to (40301); nothing was produced.
+    #[response(status = 403, content_type = "application/vnd.kafka.v2+json")]
+    Forbidden(ErrorBody),
+    /// The topic (40401) or partition (40402) does not exist.
+    #[response(status = 404, content_type = "application/vnd.kafka.v2+json")]
+    NotFound(ErrorBody),
+    /// The body, a record's headers or the number of records is over its limit.
+    #[response(status = 413, content_type = "application/vnd.kafka.v2+json")]
+    TooLarge(ErrorBody),
+    /// The Content-Type is not a v2 one.
+    #[response(status = 415, content_type = "application/vnd.kafka.v2+json")]
+    UnsupportedMediaType(ErrorBody),
+    /// A record does not fit the format (42203), the records are missing (42206), or a schema
+    /// is asked for and no Schema Registry is configured (42206); nothing was produced.
+    #[response(status = 422, content_type = "application/vnd.kafka.v2+json")]
+    Unprocessable(ErrorBody),
+    /// The producer failed (50002).
+    #[response(status = 500, content_type = "application/vnd.kafka.v2+json")]
+    Failed(ErrorBody),
+    /// Kafka is unreachable or the service overloaded (50003): retry after `Retry-After`.
+    #[response(status = 503, content_type = "application/vnd.kafka.v2+json")]
+    Unavailable(ErrorBody),
+    /// Not confirmed or answered in time (50003).
+    #[response(status = 504, content_type = "application/vnd.kafka.v2+json")]
+    Timeout(ErrorBody),
+}
