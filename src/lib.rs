@@ -17,7 +17,8 @@
 //!   the Prometheus exposition.
 //! - [`http`]: `app(state) -> Router`, the one router for the server, Lambda and the tests; the
 //!   record builder, the JSON reader, problem answers (statuses are decided there), the OpenAPI
-//!   document, and the service's own API in `http::native`.
+//!   document, the service's own API in `http::native`, and the REST proxies' APIs (Confluent
+//!   REST Proxy v2/v3, Strimzi Kafka Bridge) in `http::compat`.
 //! - [`runtime`]: builds the service and serves it as a server or through `lambda_http`;
 //!   shutdown and flush.
 

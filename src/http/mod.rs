@@ -90,12 +90,12 @@ pub fn app(state: AppState) -> Router {
     // Confluent REST Proxy v2 and Strimzi Kafka Bridge, then v3: behind the same gate, with the
     // proxies' error bodies.
     let v2 = Router::new()
-        .route("/topics", get(compat::v2::topics))
+        .route("/topics", get(compat::v2::topics::topics))
         .route(
             "/topics/{topic}",
             post(compat::v2::produce)
                 .layer(batch_limit)
-                .get(compat::v2::topic),
+                .get(compat::v2::topics::topic),
         )
         .route(
             "/topics/{topic}/partitions/{partition}",
@@ -121,7 +121,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
-            post(compat::v3::records::produce_batch).layer(batch_limit),
+            post(compat::v3::batch::produce_batch).layer(batch_limit),
         )
         .route_layer(gate())
         .layer(axum::middleware::from_fn(compat::v3_errors));

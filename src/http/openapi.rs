@@ -12,6 +12,7 @@ use utoipa::OpenApi;
 
 use super::state::AppState;
 
+use super::compat::v3::batch as v3_batch;
 use super::compat::v3::records;
 use super::compat::{v2, v3, ErrorBody};
 use super::native::{batch, health, metrics, send, shortcut};
@@ -35,15 +36,15 @@ use super::problem::Problem;
         metrics::prometheus,
         v2::produce,
         v2::produce_to_partition,
-        v2::topics,
-        v2::topic,
+        v2::topics::topics,
+        v2::topics::topic,
         v3::clusters,
         v3::cluster,
         v3::topics,
         v3::topic,
         v3::partitions,
         records::produce,
-        records::produce_batch,
+        v3_batch::produce_batch,
     ),
     components(schemas(
         send::SendRequest,
@@ -67,9 +68,9 @@ use super::problem::Problem;
         v2::V2Header,
         v2::V2Response,
         v2::V2Offset,
-        v2::V2Topic,
-        v2::V2Partition,
-        v2::V2Replica,
+        v2::topics::V2Topic,
+        v2::topics::V2Partition,
+        v2::topics::V2Replica,
         v3::Cluster,
         v3::ClusterList,
         v3::Topic,
@@ -85,11 +86,11 @@ use super::problem::Problem;
         records::V3Delivery,
         records::V3Line,
         records::DataSize,
-        records::V3Batch,
-        records::V3BatchEntry,
-        records::V3BatchSuccess,
-        records::V3BatchFailure,
-        records::V3BatchResponse,
+        v3_batch::V3Batch,
+        v3_batch::V3BatchEntry,
+        v3_batch::V3BatchSuccess,
+        v3_batch::V3BatchFailure,
+        v3_batch::V3BatchResponse,
     )),
     modifiers(&ApiKeys),
     tags(
@@ -312,46 +313,42 @@ fn compatible_schemas(doc: &mut Value, topic: &Value) {
     // Topic names in the compatible APIs' paths.
     let mut path_topic = topic.clone();
     path_topic["type"] = json!("string");
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut().filter_map(Value::as_object_mut) {
-            for operation in item.values_mut() {
-                if let Some(parameters) = operation
-                    .get_mut("parameters")
-                    .and_then(Value::as_array_mut)
-                {
-                    for p in parameters.iter_mut() {
-                        if p["name"] == "topic" && p["in"] == "path" {
-                            p["schema"] = path_topic.clone();
-                        }
-                        if p["name"] == "acks" {
-                            p["schema"] =
-                                json!({"type": "string", "enum": ["0", "1", "all", "-1"]});
-                        }
-                    }
-                }
-            }
+    for_each_parameter(doc, |p| {
+        if p["name"] == "topic" && p["in"] == "path" {
+            p["schema"] = path_topic.clone();
         }
-    }
+        if p["name"] == "acks" {
+            p["schema"] = json!({"type": "string", "enum": ["0", "1", "all", "-1"]});
+        }
+    });
 }
 
 /// The document with the one cluster id the v3 routes answer to, once it is known.
 fn with_cluster(doc: &Value, cluster_id: &str) -> Value {
     let mut doc = doc.clone();
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut().filter_map(Value::as_object_mut) {
-            for operation in item.values_mut() {
-                if let Some(parameters) = operation
-                    .get_mut("parameters")
-                    .and_then(Value::as_array_mut)
-                {
-                    for p in parameters.iter_mut().filter(|p| p["name"] == "cluster_id") {
-                        p["schema"] = json!({"type": "string", "enum": [cluster_id]});
-                    }
-                }
+    for_each_parameter(&mut doc, |p| {
+        if p["name"] == "cluster_id" {
+            p["schema"] = json!({"type": "string", "enum": [cluster_id]});
+        }
+    });
+    doc
+}
+
+/// Calls `change` on every parameter of every operation.
+fn for_each_parameter(doc: &mut Value, mut change: impl FnMut(&mut Value)) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for operation in item.values_mut() {
+            if let Some(parameters) = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+            {
+                parameters.iter_mut().for_each(&mut change);
             }
         }
     }
-    doc
 }
 
 /// `GET /openapi.json`: with the cluster's id in the v3 paths when the cluster has said it (a

@@ -1,11 +1,13 @@
 //! Confluent REST Proxy v3: the cluster, its topics and partitions (what clients read before
-//! producing, from the brokers' metadata), and producing records ([`records`]).
+//! producing, from the brokers' metadata), and producing records ([`records`], [`batch`]).
 //!
 //! The cluster id in the path must be the cluster's own (from its metadata), else 404. Topics are
 //! listed as the caller may write to them: internal ones and those outside the caller's rules
 //! are left out, and asking for one of those directly is a 403.
 
+pub mod batch;
 pub mod records;
+mod stream;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

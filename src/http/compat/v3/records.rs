@@ -1,30 +1,21 @@
-//! `POST /v3/clusters/{cluster_id}/topics/{topic}/records` and `.../records:batch`.
+//! `POST /v3/clusters/{cluster_id}/topics/{topic}/records` (`.../records:batch` is [`super::batch`]).
 //!
 //! The records route reads a body of JSON objects one after another. Each object is a record,
 //! sent as soon as it is read; its answer line (its delivery, or `{"error_code","message"}`) is
 //! written as soon as it is settled, in the order of the records, while later records may still
 //! be arriving: a chunked upload of any length flows through a bounded window
-//! ([`WINDOW`] records in flight, [`ANSWERS_BUFFERED`] answers waiting for the client). Such a
-//! stream is answered 200 from the start (its records' outcomes are in the lines). A body of
-//! known length holding one record is answered with that record's own status instead, so that
-//! a failed single record is not a 200 (the peer answers 200 whatever happened).
-//!
-//! The batch route takes `{"entries":[{"id", ...record}]}` up to `MAX_BATCH_RECORDS` and
-//! answers 207 with `successes` and `failures`, each naming its entry's id.
-
-use std::collections::HashSet;
-use std::convert::Infallible;
+//! ([`super::stream`]). Such a stream is answered 200 from the start (its records' outcomes
+//! are in the lines). A body of known length holding one record is answered with that
+//! record's own status instead, so that a failed single record is not a 200 (the peer answers
+//! 200 whatever happened).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use futures_util::future::Either;
-use futures_util::stream::{FuturesOrdered, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::super::formats::{self, Format};
@@ -39,11 +30,6 @@ use crate::http::record::{self, checked, may_write, Admission, HeaderNames};
 use crate::http::state::AppState;
 use crate::kafka::{Outcome, OutgoingRecord, SendMode, TopicName, Via};
 use crate::settings::Limits;
-
-/// Records of one stream sent and not yet answered, at most.
-pub const WINDOW: usize = 1024;
-/// Answer lines waiting for the client to read them, at most.
-pub const ANSWERS_BUFFERED: usize = 256;
 
 /// One record. Key and value each `{"type": "BINARY"|"JSON"|"STRING", "data"}` (without a type,
 /// JSON); schema types and fields need a Schema Registry.
@@ -127,14 +113,18 @@ pub struct V3Delivery {
 }
 
 /// A record read: what is sent, and the sizes its answer reports.
-struct Read {
-    record: OutgoingRecord,
+pub(super) struct Read {
+    pub(super) record: OutgoingRecord,
     key: Option<DataSize>,
     value: Option<DataSize>,
 }
 
 /// One record object, checked.
-fn parse_record(text: &[u8], topic: &TopicName, limits: &Limits) -> Result<Read, ApiError> {
+pub(super) fn parse_record(
+    text: &[u8],
+    topic: &TopicName,
+    limits: &Limits,
+) -> Result<Read, ApiError> {
     let record: V3Record = json::object(text).map_err(|fault| match fault {
         Ok(_) => ApiError::unprocessable("invalid-payload", None, "a record must be a JSON object"),
         Err(error) => error,
@@ -251,14 +241,14 @@ fn iso(ms: i64) -> Option<String> {
 }
 
 /// What the routes share: the cluster, the topic, the producer asked for.
-struct Target {
+pub(super) struct Target {
     cluster_id: String,
-    topic: TopicName,
-    via: Via,
+    pub(super) topic: TopicName,
+    pub(super) via: Via,
 }
 
 impl Target {
-    async fn of(
+    pub(super) async fn of(
         state: &AppState,
         caller: &Caller,
         cluster_id: &str,
@@ -278,7 +268,7 @@ impl Target {
         })
     }
 
-    fn delivery(
+    pub(super) fn delivery(
         &self,
         read: &Read,
         outcome: Result<Outcome, ApiError>,
@@ -299,7 +289,7 @@ impl Target {
     }
 
     /// One record's answer line.
-    fn line(&self, answer: Result<V3Delivery, ApiError>) -> Bytes {
+    pub(super) fn line(&self, answer: Result<V3Delivery, ApiError>) -> Bytes {
         let mut line = match answer {
             Ok(delivery) => serde_json::to_vec(&delivery),
             Err(error) => serde_json::to_vec(&ErrorBody::of(&error)),
@@ -349,9 +339,15 @@ pub async fn produce(
         if let [object] = objects.as_slice() {
             return single(&state, &context, &caller, &target, object).await;
         }
-        return Ok(stream(state, context, caller, target, Body::from(bytes)));
+        return Ok(super::stream::stream(
+            state,
+            context,
+            caller,
+            target,
+            Body::from(bytes),
+        ));
     }
-    Ok(stream(state, context, caller, target, body))
+    Ok(super::stream::stream(state, context, caller, target, body))
 }
 
 /// The records of a whole body: at least one, JSON objects one after another.
@@ -395,271 +391,4 @@ async fn single(
         .map_err(ApiError::Send);
     let delivery = target.delivery(&read, outcome)?;
     Ok(json_answer(StatusCode::OK, V3_ANSWER_TYPE, &delivery))
-}
-
-/// Records as they arrive, each sent as soon as it is read, answered in order as they settle.
-fn stream(
-    state: AppState,
-    context: RequestContext,
-    caller: Caller,
-    target: Target,
-    body: Body,
-) -> Response {
-    let (answers, lines) = tokio::sync::mpsc::channel::<Bytes>(ANSWERS_BUFFERED);
-    let work = async move {
-        let admission = Admission::new(&state, &caller, &context);
-        let mut splitter = Splitter::new(state.limits.max_body_bytes);
-        let mut data = body.into_data_stream();
-        let mut in_flight = FuturesOrdered::new();
-        let mut reading = true;
-        loop {
-            tokio::select! {
-                biased;
-                Some(line) = in_flight.next(), if !in_flight.is_empty() => {
-                    if answers.send(line).await.is_err() {
-                        // The client went away: what is in flight still settles and is counted.
-                        reading = false;
-                    }
-                }
-                chunk = data.next(), if reading && in_flight.len() < WINDOW => {
-                    let mut failed = None;
-                    match chunk {
-                        Some(Ok(bytes)) => {
-                            splitter.push(&bytes);
-                            loop {
-                                match splitter.next_object() {
-                                    Ok(Some(object)) => {
-                                        let read = parse_record(&object, &target.topic, &state.limits)
-                                            .and_then(|mut read| {
-                                                read.record = admission.admit(read.record)?;
-                                                Ok(read)
-                                            });
-                                        in_flight.push_back(Either::Right(send_one(&state, &target, read)));
-                                    }
-                                    Ok(None) => break,
-                                    Err(error) => {
-                                        failed = Some(error.to_string());
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                        Some(Err(error)) => failed = Some(format!("the body could not be read: {error}")),
-                        None => {
-                            reading = false;
-                            failed = splitter.finish().err().map(|e| e.to_string());
-                        }
-                    }
-                    if let Some(error) = failed {
-                        // What cannot be cut into records ends the stream, with its own line.
-                        reading = false;
-                        let error = ApiError::unprocessable("invalid-payload", None, error);
-                        in_flight.push_back(Either::Left(std::future::ready(target.line(Err(error)))));
-                    }
-                }
-                else => break,
-            }
-        }
-    };
-    tokio::spawn(work.in_current_span());
-    let body = futures_util::stream::unfold(lines, |mut lines| async move {
-        lines
-            .recv()
-            .await
-            .map(|line| (Ok::<_, Infallible>(line), lines))
-    });
-    let mut response = Response::new(Body::from_stream(body));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(V3_ANSWER_TYPE),
-    );
-    response
-}
-
-/// Sends one read record (or answers why it was not read), as its answer line.
-async fn send_one(state: &AppState, target: &Target, read: Result<Read, ApiError>) -> Bytes {
-    let read = match read {
-        Ok(read) => read,
-        Err(error) => {
-            state.metrics.record_rejected_request();
-            return target.line(Err(error));
-        }
-    };
-    let outcome = state
-        .producers
-        .send(&read.record, target.via, SendMode::Sync)
-        .await
-        .map_err(ApiError::Send);
-    target.line(target.delivery(&read, outcome))
-}
-
-/// `records:batch`: entries, each with an id.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct V3Batch<'a> {
-    #[serde(borrow)]
-    #[schema(value_type = Vec<V3BatchEntry>, min_items = 1)]
-    pub entries: Option<Vec<&'a RawValue>>,
-}
-
-/// An entry: its id (1 to 80 characters, unique in the batch) and a record's fields.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct V3BatchEntry {
-    pub id: String,
-    #[schema(minimum = 0)]
-    pub partition_id: Option<i32>,
-    pub headers: Option<Vec<V3Header>>,
-    #[schema(value_type = Option<Object>)]
-    pub key: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    pub value: Option<serde_json::Value>,
-    pub timestamp: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct EntryId<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct V3BatchSuccess {
-    pub id: String,
-    #[serde(flatten)]
-    pub delivery: V3Delivery,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct V3BatchFailure {
-    pub id: String,
-    pub error_code: u32,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct V3BatchResponse {
-    pub successes: Vec<V3BatchSuccess>,
-    pub failures: Vec<V3BatchFailure>,
-}
-
-#[utoipa::path(post, path = "/v3/clusters/{cluster_id}/topics/{topic}/records:batch", tag = TAG,
-    params(
-        ("cluster_id" = String, Path, description = "The cluster's id"),
-        ("topic" = String, Path, description = "The topic"),
-        ("acks" = Option<String>, Query, description = "0, 1 or all (default: the idempotent producer's all)"),
-    ),
-    request_body(content = V3Batch, content_type = "application/json"),
-    responses(
-        (status = 207, description = "Each entry's delivery or error, by id", body = V3BatchResponse, content_type = "application/json"),
-        V3Errors,
-    ))]
-#[allow(clippy::too_many_arguments)]
-pub async fn produce_batch(
-    State(state): State<AppState>,
-    Extension(context): Extension<RequestContext>,
-    Extension(caller): Extension<Caller>,
-    Path((cluster_id, topic)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Response, ApiError> {
-    let target = state.count_rejection(
-        Target::of(&state, &caller, &cluster_id, &topic, query.as_deref()).await,
-    )?;
-    let bytes = state.count_rejection(crate::http::body::read(
-        body,
-        state.limits.max_batch_body_bytes,
-    ))?;
-    let entries = state.count_rejection(entries(&bytes, &state.limits))?;
-    let admission = Admission::new(&state, &caller, &context);
-    let mut failures = Vec::new();
-    let mut accepted = Vec::with_capacity(entries.len());
-    for (id, text) in entries {
-        match parse_record(text.get().as_bytes(), &target.topic, &state.limits).and_then(
-            |mut read| {
-                read.record = admission.admit(read.record)?;
-                Ok(read)
-            },
-        ) {
-            Ok(read) => accepted.push((id, read)),
-            Err(error) => failures.push(failure(id, &error)),
-        }
-    }
-    let outcomes = {
-        let to_send: Vec<(&OutgoingRecord, Via)> = accepted
-            .iter()
-            .map(|(_, r)| (&r.record, target.via))
-            .collect();
-        state.producers.send_batch(&to_send, SendMode::Sync).await
-    };
-    let mut successes = Vec::with_capacity(accepted.len());
-    for ((id, read), outcome) in accepted.into_iter().zip(outcomes) {
-        match target.delivery(&read, outcome.map_err(ApiError::Send)) {
-            Ok(delivery) => successes.push(V3BatchSuccess { id, delivery }),
-            Err(error) => failures.push(failure(id, &error)),
-        }
-    }
-    Ok(json_answer(
-        StatusCode::MULTI_STATUS,
-        V3_ANSWER_TYPE,
-        &V3BatchResponse {
-            successes,
-            failures,
-        },
-    ))
-}
-
-fn failure(id: String, error: &ApiError) -> V3BatchFailure {
-    let body = ErrorBody::of(error);
-    V3BatchFailure {
-        id,
-        error_code: body.error_code,
-        message: body.message,
-    }
-}
-
-/// The batch's entries with their ids: 1 to `MAX_BATCH_RECORDS`, each id a string of 1 to 80
-/// characters, none twice.
-fn entries<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Vec<(String, &'a RawValue)>, ApiError> {
-    let batch: V3Batch = crate::http::body::required(
-        bytes,
-        "send a JSON object such as {\"entries\":[{\"id\":\"1\",\"value\":{\"type\":\"STRING\",\"data\":\"v\"}}]}",
-    )?;
-    let entries = batch.entries.unwrap_or_default();
-    if entries.is_empty() {
-        return Err(ApiError::bad_field(
-            "invalid-property",
-            "entries",
-            "entries must be a non-empty array of records with ids",
-        ));
-    }
-    if entries.len() > limits.max_batch_records {
-        return Err(ApiError::TooManyRecords {
-            count: entries.len(),
-            limit: limits.max_batch_records,
-        });
-    }
-    let mut seen = HashSet::with_capacity(entries.len());
-    entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let bad = |detail: String| {
-                ApiError::bad_field("invalid-property", format!("entries[{i}].id"), detail)
-            };
-            let given: EntryId = json::object(text.get().as_bytes())
-                .map_err(|_| bad(format!("entries[{i}] must be a JSON object with an id")))?;
-            let id: String = given
-                .id
-                .and_then(|id| serde_json::from_str(id.get()).ok())
-                .ok_or_else(|| bad(format!("entries[{i}].id must be a string")))?;
-            if id.is_empty() || id.chars().count() > 80 {
-                return Err(bad(format!(
-                    "entries[{i}].id must be 1 to 80 characters long"
-                )));
-            }
-            if !seen.insert(id.clone()) {
-                return Err(bad(format!("entries[{i}].id {id:?} is given twice")));
-            }
-            Ok((id, text))
-        })
-        .collect()
 }

@@ -1,0 +1,124 @@
+//! A v3 produce body read as it arrives: JSON records one after another, each sent as soon as
+//! it is read, each answered on its own line as soon as it is settled, in order, while later ones
+//! may still be arriving. At most [`WINDOW`] records are in flight and [`ANSWERS_BUFFERED`]
+//! answers wait for the client: a stream of any length flows in bounded memory.
+
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::Response;
+use futures_util::future::Either;
+use futures_util::stream::{FuturesOrdered, StreamExt};
+use tracing::Instrument;
+
+use super::super::split::Splitter;
+use super::super::V3_ANSWER_TYPE;
+use super::records::{parse_record, Read, Target};
+use crate::access::Caller;
+use crate::http::context::RequestContext;
+use crate::http::problem::ApiError;
+use crate::http::record::Admission;
+use crate::http::state::AppState;
+use crate::kafka::SendMode;
+
+/// Records of one stream sent and not yet answered, at most.
+pub const WINDOW: usize = 1024;
+/// Answer lines waiting for the client to read them, at most.
+pub const ANSWERS_BUFFERED: usize = 256;
+
+/// Records as they arrive, each sent as soon as it is read, answered in order as they settle.
+pub(super) fn stream(
+    state: AppState,
+    context: RequestContext,
+    caller: Caller,
+    target: Target,
+    body: Body,
+) -> Response {
+    let (answers, lines) = tokio::sync::mpsc::channel::<Bytes>(ANSWERS_BUFFERED);
+    let work = async move {
+        let admission = Admission::new(&state, &caller, &context);
+        let mut splitter = Splitter::new(state.limits.max_body_bytes);
+        let mut data = body.into_data_stream();
+        let mut in_flight = FuturesOrdered::new();
+        let mut reading = true;
+        loop {
+            tokio::select! {
+                biased;
+                Some(line) = in_flight.next(), if !in_flight.is_empty() => {
+                    if answers.send(line).await.is_err() {
+                        // The client went away: what is in flight still settles and is counted.
+                        reading = false;
+                    }
+                }
+                chunk = data.next(), if reading && in_flight.len() < WINDOW => {
+                    let mut failed = None;
+                    match chunk {
+                        Some(Ok(bytes)) => {
+                            splitter.push(&bytes);
+                            loop {
+                                match splitter.next_object() {
+                                    Ok(Some(object)) => {
+                                        let read = parse_record(&object, &target.topic, &state.limits)
+                                            .and_then(|mut read| {
+                                                read.record = admission.admit(read.record)?;
+                                                Ok(read)
+                                            });
+                                        in_flight.push_back(Either::Right(send_one(&state, &target, read)));
+                                    }
+                                    Ok(None) => break,
+                                    Err(error) => {
+                                        failed = Some(error.to_string());
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        Some(Err(error)) => failed = Some(format!("the body could not be read: {error}")),
+                        None => {
+                            reading = false;
+                            failed = splitter.finish().err().map(|e| e.to_string());
+                        }
+                    }
+                    if let Some(error) = failed {
+                        // What cannot be cut into records ends the stream, with its own line.
+                        reading = false;
+                        let error = ApiError::unprocessable("invalid-payload", None, error);
+                        in_flight.push_back(Either::Left(std::future::ready(target.line(Err(error)))));
+                    }
+                }
+                else => break,
+            }
+        }
+    };
+    tokio::spawn(work.in_current_span());
+    let body = futures_util::stream::unfold(lines, |mut lines| async move {
+        lines
+            .recv()
+            .await
+            .map(|line| (Ok::<_, Infallible>(line), lines))
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(V3_ANSWER_TYPE),
+    );
+    response
+}
+
+/// Sends one read record (or answers why it was not read), as its answer line.
+async fn send_one(state: &AppState, target: &Target, read: Result<Read, ApiError>) -> Bytes {
+    let read = match read {
+        Ok(read) => read,
+        Err(error) => {
+            state.metrics.record_rejected_request();
+            return target.line(Err(error));
+        }
+    };
+    let outcome = state
+        .producers
+        .send(&read.record, target.via, SendMode::Sync)
+        .await
+        .map_err(ApiError::Send);
+    target.line(target.delivery(&read, outcome))
+}
