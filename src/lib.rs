@@ -19,6 +19,8 @@
 //!   record builder, the JSON reader, problem answers (statuses are decided there), the OpenAPI
 //!   document, the service's own API in `http::native`, and the REST proxies' APIs (Confluent
 //!   REST Proxy v2/v3, Strimzi Kafka Bridge) in `http::compat`.
+//! - [`schema`]: records in Avro, JSON Schema and Protobuf, in Confluent's wire format, and the
+//!   Schema Registry client with its caches. Knows nothing of HTTP either.
 //! - [`runtime`]: builds the service and serves it as a server or through `lambda_http`;
 //!   shutdown and flush.
 
@@ -27,4 +29,5 @@ pub mod http;
 pub mod kafka;
 pub mod observability;
 pub mod runtime;
+pub mod schema;
 pub mod settings;

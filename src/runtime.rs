@@ -14,6 +14,7 @@ use crate::http::{app, AppState, ServiceInfo};
 use crate::kafka::embedded::EmbeddedKafka;
 use crate::kafka::{Given, ProducerMode, ProducerOptions, Producers, SendMode};
 use crate::observability::Metrics;
+use crate::schema::Schemas;
 use crate::settings::{Bootstrap, RuntimeKind, Settings};
 
 /// Brokers in the embedded cluster: enough for a realistic metadata answer and partitioning.
@@ -50,6 +51,19 @@ pub fn build(
     };
     let metrics = Arc::new(Metrics::with_topics(settings.metrics_topics.clone()));
     let producers = Producers::build(&options, metrics.clone())?;
+    let schemas = match &settings.schema_registry {
+        None => None,
+        Some(config) => {
+            let schemas = Schemas::new(config, metrics.clone())
+                .map_err(|e| format!("SCHEMA_REGISTRY_URL: {e}"))?;
+            tracing::info!(
+                urls = ?schemas.registry().hosts(),
+                auth = if config.bearer_token.is_some() { "bearer" } else if config.basic_auth.is_some() { "basic" } else { "none" },
+                "Schema Registry configured"
+            );
+            Some(Arc::new(schemas))
+        }
+    };
     let state = AppState::new(
         producers.clone(),
         metrics.clone(),
@@ -60,7 +74,8 @@ pub fn build(
             bootstrap_servers: options.bootstrap_servers.value,
         },
         settings,
-    );
+    )
+    .with_schemas(schemas);
     Ok(Service {
         producers,
         metrics,

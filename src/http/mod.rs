@@ -19,6 +19,7 @@ pub mod native;
 pub mod openapi;
 pub mod problem;
 pub mod record;
+pub mod schemas;
 mod state;
 
 use std::time::Duration;

@@ -201,8 +201,8 @@ pub fn document() -> &'static Value {
 /// What the compatible APIs' derived schemas cannot say: each v2 content type's own record
 /// schema (base64 for binary, any JSON value for json, strings for text; no partition on the
 /// partition route), v3's key and value by type, base64 header values, ids of 1 to 80
-/// characters, topic names in the paths. The schema fields are left out: without a Schema
-/// Registry they are refused (422), which the error answers describe.
+/// characters, topic names in the paths; the schema content types' records (any JSON, with the
+/// schema's id or text), and v3's schema types.
 fn compatible_schemas(doc: &mut Value, topic: &Value) {
     let base64 = json!({
         "type": ["string", "null"],
@@ -263,11 +263,40 @@ fn compatible_schemas(doc: &mut Value, topic: &Value) {
             added.push((format!("V2{format}Request{route}"), q));
         }
     }
+    for (route, with_partition) in [("", true), ("ToPartition", false)] {
+        let mut r = record.clone();
+        r["properties"]["key"] = json!({});
+        r["properties"]["value"] = json!({});
+        r["properties"]["timestamp"]["minimum"] = json!(0);
+        if !with_partition {
+            if let Some(p) = r["properties"].as_object_mut() {
+                p.remove("partition");
+            }
+        }
+        let mut q = request.clone();
+        q["properties"]["records"]["items"] =
+            json!({"$ref": format!("#/components/schemas/V2SchemaRecord{route}")});
+        for part in ["key", "value"] {
+            q["properties"][format!("{part}_schema")] =
+                json!({"type": ["string", "null"], "minLength": 1});
+            q["properties"][format!("{part}_schema_id")] =
+                json!({"type": ["integer", "null"], "minimum": 1, "maximum": 2_147_483_647});
+        }
+        added.push((format!("V2SchemaRecord{route}"), r));
+        added.push((format!("V2SchemaRequest{route}"), q));
+    }
     let v3_data = json!({"oneOf": [
         {"type": "object", "required": ["type"], "properties": {"type": {"const": "BINARY"}, "data": base64}},
         {"type": "object", "required": ["type"], "properties": {"type": {"const": "JSON"}, "data": {}}},
         {"type": "object", "required": ["type"], "properties": {"type": {"const": "STRING"}, "data": {"type": ["string", "null"]}}},
-    ], "description": "The key or value: BINARY (base64), JSON (any JSON value) or STRING."});
+        {"type": "object", "required": ["type"], "properties": {
+            "type": {"enum": ["AVRO", "JSONSCHEMA", "PROTOBUF"]}, "data": {},
+            "schema_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2_147_483_647},
+            "subject": {"type": ["string", "null"], "minLength": 1},
+            "schema_version": {"type": ["integer", "null"], "minimum": 1, "maximum": 2_147_483_647},
+            "schema": {"type": ["string", "null"], "minLength": 1},
+            "subject_name_strategy": {"enum": ["TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME", null]}}},
+    ], "description": "The key or value: BINARY (base64), JSON (any JSON value), STRING, or AVRO, JSONSCHEMA, PROTOBUF with a Schema Registry's schema (by schema_id, subject and schema_version, or its text in schema)."});
     added.push(("V3Data".into(), v3_data));
     if let Some(all) = doc.pointer_mut(schemas).and_then(Value::as_object_mut) {
         for (name, schema) in added {
@@ -299,7 +328,12 @@ fn compatible_schemas(doc: &mut Value, topic: &Value) {
             continue;
         };
         for (media, body) in content.iter_mut() {
-            let format = if media.contains("binary") {
+            let format = if ["avro", "jsonschema", "protobuf"]
+                .iter()
+                .any(|f| media.contains(f))
+            {
+                "Schema"
+            } else if media.contains("binary") {
                 "Binary"
             } else if media.contains("text") {
                 "Text"

@@ -33,6 +33,8 @@ pub struct AppState {
     pub access: Arc<Access>,
     /// Browser origins allowed by CORS; empty, CORS is off.
     pub cors_origins: Arc<[String]>,
+    /// The Schema Registry's client and caches, when `SCHEMA_REGISTRY_URL` is set.
+    pub schemas: Option<Arc<crate::schema::Schemas>>,
     /// One permit per send being handled: `MAX_CONCURRENT_REQUESTS` of them.
     pub(super) in_flight: Arc<tokio::sync::Semaphore>,
 }
@@ -55,7 +57,14 @@ impl AppState {
             limits: settings.limits,
             access: Arc::new(settings.access.clone()),
             cors_origins: settings.cors_origins.clone().into(),
+            schemas: None,
         }
+    }
+
+    /// The same state, writing records that name a schema through `schemas`.
+    pub fn with_schemas(mut self, schemas: Option<Arc<crate::schema::Schemas>>) -> Self {
+        self.schemas = schemas;
+        self
     }
 
     /// Counts a request refused before any producer saw it.

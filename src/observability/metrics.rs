@@ -215,6 +215,16 @@ pub struct MetricsSnapshot {
 }
 
 /// The producers report every outcome here.
+impl crate::schema::RegistryObserver for Metrics {
+    fn cached(&self, lookup: &'static str, hit: bool) {
+        self.exposition.schema_cached(lookup, hit);
+    }
+
+    fn called(&self, lookup: &'static str, outcome: &'static str, elapsed: Duration) {
+        self.exposition.schema_called(lookup, outcome, elapsed);
+    }
+}
+
 impl DeliveryObserver for Metrics {
     /// Records of one mode and topic acknowledged by Kafka (a request's): labels are looked up
     /// once, not once a record.

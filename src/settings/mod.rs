@@ -8,6 +8,7 @@
 mod access;
 mod kafka;
 mod limits;
+mod schema_registry;
 mod telemetry;
 #[cfg(test)]
 mod tests;
@@ -83,6 +84,8 @@ pub struct Settings {
     /// `MSK_IAM=true`: IAM authentication to Amazon MSK, for the cluster in this region
     /// (`MSK_IAM_REGION`, or `AWS_REGION`, which Lambda sets).
     pub msk_iam_region: Option<Given>,
+    /// `SCHEMA_REGISTRY_*`: the registry of records that name a schema; `None`, none is used.
+    pub schema_registry: Option<crate::schema::RegistryConfig>,
 }
 
 impl Settings {
@@ -144,6 +147,7 @@ impl Settings {
             limits: Limits::read(&vars)?,
             cors_origins: access::cors_origins(&vars)?,
             msk_iam_region: kafka::msk_iam_region(&vars)?,
+            schema_registry: schema_registry::registry(&vars)?,
         })
     }
 }

@@ -281,6 +281,13 @@ async fn the_partition_route_and_every_refusal_with_its_code() {
             Some("application/vnd.kafka.avro.v2+json"),
             json!({"records": [{"value": {"a": 1}}]}),
             422,
+            42202,
+        ),
+        (
+            format!("/topics/{topic}"),
+            Some("application/vnd.kafka.avro.v2+json"),
+            json!({"records": [{"value": {"a": 1}}], "value_schema_id": 1}),
+            422,
             42206,
         ),
         (

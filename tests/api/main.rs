@@ -21,6 +21,7 @@ mod openapi;
 mod otlp;
 mod process;
 mod prometheus;
+mod schemas;
 mod send;
 mod status;
 mod trace_context;

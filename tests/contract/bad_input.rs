@@ -28,9 +28,14 @@ async fn malformed_and_mistyped_bodies_are_400_and_produce_nothing() {
         (r#""just a string""#.into(), "malformed-json", None),
         ("".into(), "missing-body", None),
         (
-            format!(r#"{{"topic":"{topic}","message":5}}"#),
+            format!(r#"{{"topic":"{topic}","message":5,"valueSchema":"avro"}}"#),
             "invalid-property",
-            Some("message"),
+            Some("valueschema"),
+        ),
+        (
+            format!(r#"{{"topic":"{topic}","message":5,"valueSchema":{{"id":1,"subject":"s"}}}}"#),
+            "invalid-property",
+            Some("valueSchema"),
         ),
         (
             format!(r#"{{"topic":"{topic}","key":["a"]}}"#),

@@ -79,8 +79,17 @@ pub fn check_refusal(error: ApiError) {
 pub fn send_body(data: &[u8]) {
     let body = Ok(Bytes::copy_from_slice(data));
     match kafka_producer::http::parse_send(body, &LIMITS) {
-        Ok((record, _, _)) => check_record(&record),
+        Ok((draft, _, _)) => check_draft(&draft),
         Err(error) => check_refusal(error),
+    }
+}
+
+/// A record of the service's own API, whose key or value may still be written with a schema:
+/// such a key has no text of its own yet (no UUID made up for it).
+pub fn check_draft(draft: &kafka_producer::http::schemas::Draft) {
+    check_record(&draft.record);
+    if draft.key.is_some() {
+        assert_eq!(draft.record.key.as_deref(), Some(&b""[..]));
     }
 }
 
@@ -92,7 +101,7 @@ pub fn send_batch(data: &[u8]) {
             assert!(!records.is_empty() && records.len() <= LIMITS.max_batch_records);
             for record in records {
                 match record {
-                    Ok((record, _)) => check_record(&record),
+                    Ok((draft, _)) => check_draft(&draft),
                     Err(error) => check_refusal(error),
                 }
             }
@@ -177,21 +186,33 @@ pub fn traceparent(data: &[u8]) {
 /// v2 produce bodies: the first byte picks the format (and, with its high bit, the partition
 /// route), the rest is the body.
 pub fn v2_body(data: &[u8]) {
-    use kafka_producer::http::compat::formats::Format;
+    use kafka_producer::http::compat::formats::{Format, V2Format};
+    use kafka_producer::schema::Format as SchemaFormat;
     let Some((&first, body)) = data.split_first() else {
         return;
     };
-    let format = [Format::Binary, Format::Json, Format::Text][usize::from(first % 3)];
+    let format = [
+        V2Format::Embedded(Format::Binary),
+        V2Format::Embedded(Format::Json),
+        V2Format::Embedded(Format::Text),
+        V2Format::Schema(SchemaFormat::Avro),
+        V2Format::Schema(SchemaFormat::Json),
+        V2Format::Schema(SchemaFormat::Protobuf),
+    ][usize::from(first & 0x7f) % 6];
     let partition = (first & 0x80 != 0).then_some(1);
     let topic = TopicName::parse("fuzz").unwrap();
     let body = Ok(Bytes::copy_from_slice(body));
     match kafka_producer::http::compat::v2::parse_v2(body, format, &topic, partition, &LIMITS) {
         Ok(records) => {
             assert!(!records.is_empty() && records.len() <= LIMITS.max_batch_records);
-            for record in &records {
-                check_limits(record);
+            for draft in &records {
+                check_limits(&draft.record);
                 if partition.is_some() {
-                    assert_eq!(record.partition, partition);
+                    assert_eq!(draft.record.partition, partition);
+                }
+                // A key or value with a schema only with a schema content type.
+                if let V2Format::Embedded(_) = format {
+                    assert!(draft.key.is_none() && draft.value.is_none());
                 }
             }
         }

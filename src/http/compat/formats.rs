@@ -1,12 +1,14 @@
 //! The embedded formats of the REST proxies' produce APIs: how a key or value given in a JSON body
 //! becomes the bytes of a record. `binary`: base64 text; `json`: any JSON value, written as
 //! compact JSON text (property order and numbers kept as given); `text` (Strimzi) and v3's
-//! `STRING`: a string's UTF-8 bytes. Avro, JSON Schema and Protobuf need a Schema Registry.
+//! `STRING`: a string's UTF-8 bytes. Avro, JSON Schema and Protobuf: written with a Schema
+//! Registry's schema (`crate::http::schemas`).
 
 use base64::Engine;
 use serde_json::value::RawValue;
 
 use crate::http::problem::ApiError;
+use crate::schema::Format as SchemaFormat;
 
 /// How the keys and values of a request are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,17 +38,30 @@ pub const V2_CONTENT_TYPES: [(&str, Format); 5] = [
     ("application/json", Format::Json),
 ];
 
-/// The schema formats' v2 content types: they need a Schema Registry.
-const V2_SCHEMA_CONTENT_TYPES: [&str; 3] = [
-    "application/vnd.kafka.avro.v2+json",
-    "application/vnd.kafka.jsonschema.v2+json",
-    "application/vnd.kafka.protobuf.v2+json",
+/// The schema formats' v2 content types: written with a Schema Registry's schema.
+const V2_SCHEMA_CONTENT_TYPES: [(&str, SchemaFormat); 3] = [
+    ("application/vnd.kafka.avro.v2+json", SchemaFormat::Avro),
+    (
+        "application/vnd.kafka.jsonschema.v2+json",
+        SchemaFormat::Json,
+    ),
+    (
+        "application/vnd.kafka.protobuf.v2+json",
+        SchemaFormat::Protobuf,
+    ),
 ];
 
+/// How a v2 request's keys and values are written: embedded in the JSON, or with a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V2Format {
+    Embedded(Format),
+    Schema(SchemaFormat),
+}
+
 /// The format a v2 request's Content-Type names (parameters such as `charset` ignored).
-pub fn v2_format(content_type: Option<&str>) -> Result<Format, ApiError> {
+pub fn v2_format(content_type: Option<&str>) -> Result<V2Format, ApiError> {
     let Some(given) = content_type else {
-        return Ok(Format::Binary);
+        return Ok(V2Format::Embedded(Format::Binary));
     };
     let essence = given
         .split(';')
@@ -55,24 +70,15 @@ pub fn v2_format(content_type: Option<&str>) -> Result<Format, ApiError> {
         .trim()
         .to_ascii_lowercase();
     if let Some((_, format)) = V2_CONTENT_TYPES.iter().find(|(t, _)| *t == essence) {
-        return Ok(*format);
+        return Ok(V2Format::Embedded(*format));
     }
-    if V2_SCHEMA_CONTENT_TYPES.contains(&essence.as_str()) {
-        return Err(schemas_not_served(&essence));
+    if let Some((_, format)) = V2_SCHEMA_CONTENT_TYPES.iter().find(|(t, _)| *t == essence) {
+        return Ok(V2Format::Schema(*format));
     }
     Err(ApiError::UnsupportedMediaType {
         given: given.to_owned(),
-        accepted: "application/vnd.kafka.binary.v2+json, application/vnd.kafka.json.v2+json, application/vnd.kafka.text.v2+json, application/vnd.kafka.v2+json or application/json",
+        accepted: "application/vnd.kafka.{binary,json,text,avro,jsonschema,protobuf}.v2+json, application/vnd.kafka.v2+json or application/json",
     })
-}
-
-/// Records in a schema format are refused, never written as something else.
-pub fn schemas_not_served(what: &str) -> ApiError {
-    ApiError::unprocessable(
-        "schema-registry-not-configured",
-        None,
-        format!("{what} needs a Schema Registry, and none is configured: nothing was produced"),
-    )
 }
 
 /// A key or value given as `value` in `format`: its bytes, or `None` for JSON `null` (a record
@@ -188,26 +194,31 @@ mod tests {
 
     #[test]
     fn content_types_choose_the_format() {
-        assert_eq!(v2_format(None).unwrap(), Format::Binary);
+        let embedded = |t: Option<&str>| v2_format(t).unwrap();
+        assert_eq!(embedded(None), V2Format::Embedded(Format::Binary));
         assert_eq!(
-            v2_format(Some("application/vnd.kafka.json.v2+json; charset=utf-8")).unwrap(),
-            Format::Json
+            embedded(Some("application/vnd.kafka.json.v2+json; charset=utf-8")),
+            V2Format::Embedded(Format::Json)
         );
-        assert_eq!(v2_format(Some("Application/JSON")).unwrap(), Format::Json);
         assert_eq!(
-            v2_format(Some("application/vnd.kafka.text.v2+json")).unwrap(),
-            Format::Text
+            embedded(Some("Application/JSON")),
+            V2Format::Embedded(Format::Json)
+        );
+        assert_eq!(
+            embedded(Some("application/vnd.kafka.text.v2+json")),
+            V2Format::Embedded(Format::Text)
         );
         assert_eq!(
             v2_format(Some("text/plain")).unwrap_err().problem().status,
             415
         );
         assert_eq!(
-            v2_format(Some("application/vnd.kafka.avro.v2+json"))
-                .unwrap_err()
-                .problem()
-                .status,
-            422
+            embedded(Some("application/vnd.kafka.avro.v2+json")),
+            V2Format::Schema(SchemaFormat::Avro)
+        );
+        assert_eq!(
+            embedded(Some("application/vnd.kafka.protobuf.v2+json")),
+            V2Format::Schema(SchemaFormat::Protobuf)
         );
     }
 }

@@ -42,10 +42,19 @@ pub fn error_code(kind: &str, status: u16) -> u32 {
         "partition-not-found" => 40402,
         "unauthorized" => 40101,
         "topic-forbidden" | "kafka-not-authorized" => 40301,
+        "schema-not-found" => 40403,
+        "key-schema-missing" => 42201,
+        "value-schema-missing" => 42202,
         "conversion-failed" => 42203,
+        "invalid-schema" => 42205,
         "invalid-payload" | "schema-registry-not-configured" => 42206,
-        "kafka-unavailable" | "producer-queue-full" | "delivery-timeout" => 50003,
-        "producer-failed" | "invalid-record" | "record-too-large" => 50002,
+        "kafka-unavailable"
+        | "producer-queue-full"
+        | "delivery-timeout"
+        | "schema-registry-unavailable" => 50003,
+        "producer-failed" | "invalid-record" | "record-too-large" | "schema-registry-refused" => {
+            50002
+        }
         _ => u32::from(status),
     }
 }

@@ -24,8 +24,10 @@ use crate::http::context::RequestContext;
 use crate::http::json::{self, NotAnObject, Text};
 use crate::http::problem::{ApiError, Problem, SendProblems};
 use crate::http::record::{self, topic_from, AcksField, Admission, Answered, Fields};
+use crate::http::schemas::{given_part, Draft, Encoded, Encoder, SchemaField, UsedSchema};
 use crate::http::state::AppState;
 use crate::kafka::{OutgoingRecord, SendMode, TopicName, Via};
+use crate::schema::Part;
 use crate::settings::Limits;
 
 /// `POST /api/v1/send/batch`: the batch's defaults, and its records. Names are matched
@@ -48,6 +50,12 @@ pub struct BatchRequest<'a> {
     pub is_async: Option<bool>,
     /// The acknowledgement of records that do not choose one.
     pub acks: Option<AcksField>,
+    /// The key schema of records that name none.
+    #[serde(rename(deserialize = "keyschema"))]
+    pub key_schema: Option<SchemaField>,
+    /// The message schema of records that name none.
+    #[serde(rename(deserialize = "valueschema"))]
+    pub value_schema: Option<SchemaField>,
     /// 1 to `MAX_BATCH_RECORDS` (10 000) records, sent in this order (order per partition kept
     /// within each producer).
     #[serde(borrow)]
@@ -64,10 +72,22 @@ pub struct BatchRecord<'a> {
     #[serde(borrow)]
     #[schema(value_type = Option<String>)]
     pub topic: Option<Text<'a>>,
-    /// The record key; default a new UUID.
-    pub key: Option<String>,
-    /// The record value (UTF-8).
-    pub message: Option<String>,
+    /// The record key; default a new UUID. A string, or with `keySchema` any JSON the schema
+    /// accepts.
+    #[serde(borrow)]
+    #[schema(value_type = Option<serde_json::Value>)]
+    pub key: Option<&'a RawValue>,
+    /// The record value: a string as its UTF-8 text, any other JSON value as its JSON text;
+    /// with `valueSchema` (its own or the batch's), written with that schema.
+    #[serde(borrow)]
+    #[schema(value_type = Option<serde_json::Value>)]
+    pub message: Option<&'a RawValue>,
+    /// The key's schema; default the batch's.
+    #[serde(rename(deserialize = "keyschema"))]
+    pub key_schema: Option<SchemaField>,
+    /// The message's schema; default the batch's.
+    #[serde(rename(deserialize = "valueschema"))]
+    pub value_schema: Option<SchemaField>,
     /// Record headers (not `producer-mode`, `send-mode` or `timestamp`).
     pub headers: Option<BTreeMap<String, String>>,
     /// An explicit partition; by default the key decides.
@@ -98,6 +118,10 @@ pub struct RecordResult {
     /// `plain` or `idempotent`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_schema: Option<UsedSchema>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_schema: Option<UsedSchema>,
     /// Why the record was not written (or not confirmed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
@@ -116,7 +140,7 @@ pub struct BatchResponse {
 }
 
 /// A batch as read: each record parsed (or its problem), the send mode.
-type Parsed = (Vec<Result<(OutgoingRecord, Via), ApiError>>, SendMode);
+type Parsed = (Vec<Result<(Draft, Via), ApiError>>, SendMode);
 
 /// Reads a batch body; only faults of the batch as a whole are errors here.
 pub fn parse_batch(
@@ -172,14 +196,35 @@ pub fn parse_batch(
                 record.acks.as_ref().map(|a| a.0.as_str()).or(acks),
             )
             .map_err(at)?;
+            let (key, key_typed) = given_part(
+                record.key,
+                record.key_schema.as_ref().or(batch.key_schema.as_ref()),
+                Part::Key,
+                "key",
+                "keySchema",
+            )
+            .map_err(at)?;
+            let (message, value_typed) = given_part(
+                record.message,
+                record.value_schema.as_ref().or(batch.value_schema.as_ref()),
+                Part::Value,
+                "message",
+                "valueSchema",
+            )
+            .map_err(at)?;
             let fields = Fields {
-                key: record.key,
-                message: record.message,
+                key,
+                message,
                 headers: record.headers.unwrap_or_default(),
                 partition: record.partition,
             };
             let outgoing = fields.into_record(topic.map_err(at)?, limits).map_err(at)?;
-            Ok((outgoing, via))
+            let draft = Draft {
+                record: outgoing,
+                key: key_typed,
+                value: value_typed,
+            };
+            Ok((draft, via))
         })
         .collect();
     Ok((parsed, send))
@@ -205,10 +250,26 @@ pub async fn send_batch(
 ) -> Result<(StatusCode, Json<BatchResponse>), ApiError> {
     let (parsed, send) = state.count_rejection(parse_batch(body, &state.limits))?;
     let admission = Admission::new(&state, &caller, &context);
+    let mut encoder = Encoder::new(&state);
     let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
     let mut accepted = Vec::with_capacity(parsed.len());
-    for entry in parsed {
-        match entry.and_then(|(record, via)| Ok((admission.admit(record)?, via))) {
+    for (index, entry) in parsed.into_iter().enumerate() {
+        let admitted = entry.and_then(|(mut draft, via)| {
+            draft.record = admission.admit(draft.record)?;
+            Ok((draft, via))
+        });
+        let encoded = match admitted {
+            Ok((draft, via)) if draft.key.is_none() && draft.value.is_none() => {
+                Ok((Encoded::from(draft.record), via))
+            }
+            Ok((draft, via)) => encoder
+                .encode(draft)
+                .await
+                .map(|encoded| (encoded, via))
+                .map_err(|e| e.at_record(index)),
+            Err(error) => Err(error),
+        };
+        match encoded {
             Ok(record) => {
                 accepted.push(record);
                 results.push(None);
@@ -217,12 +278,18 @@ pub async fn send_batch(
         }
     }
     let outcomes = {
-        let to_send: Vec<(&OutgoingRecord, Via)> = accepted.iter().map(|(r, m)| (r, *m)).collect();
+        let to_send: Vec<(&OutgoingRecord, Via)> =
+            accepted.iter().map(|(e, m)| (&e.record, *m)).collect();
         state.producers.send_batch(&to_send, send).await
     };
     let mut outcomes = accepted.into_iter().zip(outcomes);
     for slot in results.iter_mut().filter(|r| r.is_none()) {
-        let ((record, via), outcome) = outcomes.next().expect("one outcome per record sent");
+        let ((encoded, via), outcome) = outcomes.next().expect("one outcome per record sent");
+        let Encoded {
+            record,
+            key: key_schema,
+            value: value_schema,
+        } = encoded;
         *slot = Some(match outcome {
             Ok(outcome) => {
                 let answered = Answered::of(outcome, send);
@@ -234,6 +301,8 @@ pub async fn send_batch(
                     offset: answered.offset,
                     key,
                     mode: Some(via.mode.as_str()),
+                    key_schema: key_schema.as_ref().map(UsedSchema::from),
+                    value_schema: value_schema.as_ref().map(UsedSchema::from),
                     problem: None,
                 }
             }
@@ -270,6 +339,8 @@ fn failure(error: &ApiError) -> RecordResult {
         offset: None,
         key: None,
         mode: None,
+        key_schema: None,
+        value_schema: None,
         problem: Some(problem),
     }
 }

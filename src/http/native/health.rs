@@ -28,6 +28,11 @@ pub struct Ready {
     pub status: &'static str,
     /// Brokers in the cluster's metadata.
     pub brokers: usize,
+    /// With `SCHEMA_REGISTRY_URL`: `up` or `down`. A registry that is down does not make the
+    /// service unready: records that name no schema are still sent (those that need one get
+    /// 503 with `Retry-After`).
+    #[serde(rename = "schemaRegistry", skip_serializing_if = "Option::is_none")]
+    pub schema_registry: Option<&'static str>,
     pub timestamp: String,
 }
 
@@ -121,10 +126,22 @@ pub async fn live(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
-    let brokers = state.producers.probe(state.readiness_timeout).await?;
+    let registry = async {
+        match &state.schemas {
+            None => None,
+            Some(schemas) => {
+                let probe = schemas.registry().probe();
+                let up = tokio::time::timeout(state.readiness_timeout, probe).await;
+                Some(if up.unwrap_or(false) { "up" } else { "down" })
+            }
+        }
+    };
+    let (brokers, schema_registry) =
+        tokio::join!(state.producers.probe(state.readiness_timeout), registry);
     Ok(Json(Ready {
         status: "ready",
-        brokers,
+        brokers: brokers?,
+        schema_registry,
         timestamp: now_rfc3339(),
     }))
 }

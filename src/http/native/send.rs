@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::access::Caller;
@@ -16,8 +17,10 @@ use crate::http::context::RequestContext;
 use crate::http::json::Text;
 use crate::http::problem::{ApiError, SendProblems};
 use crate::http::record::{self, topic_from, AcksField, Admission, Answered, Fields};
+use crate::http::schemas::{given_part, Draft, Encoder, SchemaField, UsedSchema};
 use crate::http::state::AppState;
-use crate::kafka::{OutgoingRecord, SendMode, Via};
+use crate::kafka::{SendMode, Via};
+use crate::schema::Part;
 use crate::settings::Limits;
 
 /// `POST /api/v1/send`. Property names are matched case-insensitively (they reach the derived
@@ -31,10 +34,22 @@ pub struct SendRequest<'a> {
     #[serde(borrow)]
     #[schema(value_type = Option<String>)]
     pub topic: Option<Text<'a>>,
-    /// The record key; default a new UUID.
-    pub key: Option<String>,
-    /// The record value (UTF-8).
-    pub message: Option<String>,
+    /// The record key; default a new UUID. A string, or with `keySchema` any JSON the schema
+    /// accepts.
+    #[serde(borrow)]
+    #[schema(value_type = Option<serde_json::Value>)]
+    pub key: Option<&'a RawValue>,
+    /// The record value: a string is written as its UTF-8 text, any other JSON value as its
+    /// JSON text; with `valueSchema`, written with that schema in Confluent's wire format.
+    #[serde(borrow)]
+    #[schema(value_type = Option<serde_json::Value>)]
+    pub message: Option<&'a RawValue>,
+    /// Write the key with this Schema Registry schema (Avro, JSON Schema, Protobuf).
+    #[serde(rename(deserialize = "keyschema"))]
+    pub key_schema: Option<SchemaField>,
+    /// Write the message with this Schema Registry schema (Avro, JSON Schema, Protobuf).
+    #[serde(rename(deserialize = "valueschema"))]
+    pub value_schema: Option<SchemaField>,
     /// `true` (default, unless `acks` is 0 or 1): the idempotent producer (`acks=all`, no
     /// duplicates from retries); `false`: the plain one (`acks=1` unless `acks` says otherwise).
     #[serde(rename(deserialize = "isidempotent"))]
@@ -64,6 +79,12 @@ pub struct SendResponse {
     pub send_mode: &'static str,
     /// `acknowledged` (the broker has it) or `queued` (it will be sent; see the metrics).
     pub status: &'static str,
+    /// The schema the key was written with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_schema: Option<UsedSchema>,
+    /// The schema the message was written with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_schema: Option<UsedSchema>,
 }
 
 #[utoipa::path(
@@ -84,9 +105,13 @@ pub async fn send(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
     let admission = Admission::new(&state, &caller, &context);
-    let parsed = parse_send(body, &state.limits)
-        .and_then(|(record, via, send)| Ok((admission.admit(record)?, via, send)));
-    let (record, via, send) = state.count_rejection(parsed)?;
+    let parsed = parse_send(body, &state.limits).and_then(|(mut draft, via, send)| {
+        draft.record = admission.admit(draft.record)?;
+        Ok((draft, via, send))
+    });
+    let (draft, via, send) = state.count_rejection(parsed)?;
+    let encoded = state.count_rejection(Encoder::new(&state).encode(draft).await)?;
+    let record = encoded.record;
     let answered = Answered::of(state.producers.send(&record, via, send).await?, send);
     Ok((
         answered.status,
@@ -99,16 +124,18 @@ pub async fn send(
             mode: via.mode.as_str(),
             send_mode: send.as_str(),
             status: answered.label,
+            key_schema: encoded.key.as_ref().map(UsedSchema::from),
+            value_schema: encoded.value.as_ref().map(UsedSchema::from),
         }),
     ))
 }
 
 /// The record and modes a `POST /api/v1/send` body asks for; every client fault is an error here
-/// (the fuzz targets drive this function).
+/// but for data that does not fit its schema (the fuzz targets drive this function).
 pub fn parse_send(
     body: Result<Bytes, BytesRejection>,
     limits: &Limits,
-) -> Result<(OutgoingRecord, Via, SendMode), ApiError> {
+) -> Result<(Draft, Via, SendMode), ApiError> {
     let bytes = body::read(body, limits.max_body_bytes)?;
     let request: SendRequest = body::required(
         &bytes,
@@ -120,11 +147,30 @@ pub fn parse_send(
     )?;
     let send = SendMode::of(request.is_async.unwrap_or(false));
     let topic = topic_from(request.topic.as_deref())?;
+    let (key, key_typed) = given_part(
+        request.key,
+        request.key_schema.as_ref(),
+        Part::Key,
+        "key",
+        "keySchema",
+    )?;
+    let (message, value_typed) = given_part(
+        request.message,
+        request.value_schema.as_ref(),
+        Part::Value,
+        "message",
+        "valueSchema",
+    )?;
     let fields = Fields {
-        key: request.key,
-        message: request.message,
+        key,
+        message,
         headers: request.headers.unwrap_or_default(),
         partition: request.partition,
     };
-    Ok((fields.into_record(topic, limits)?, via, send))
+    let draft = Draft {
+        record: fields.into_record(topic, limits)?,
+        key: key_typed,
+        value: value_typed,
+    };
+    Ok((draft, via, send))
 }

@@ -4,11 +4,19 @@
 //! fault or from the Kafka error class. Client faults carry their reason; server faults are
 //! logged once and answered without internals.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
-use crate::kafka::{ErrorClass, SendError};
+use crate::kafka::SendError;
+use crate::schema::{Mismatch, SchemaError};
+
+mod body;
+mod kafka;
+mod schema;
+
+pub use self::body::{Problem, SendProblems};
+
+use self::kafka::send_problem;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -60,6 +68,12 @@ pub enum ApiError {
     },
     /// The cluster, topic or partition a metadata request names does not exist.
     Missing { kind: &'static str, detail: String },
+    /// A record's schema could not be found, registered or used.
+    Schema {
+        error: SchemaError,
+        /// The record's part (`value`, `records[3].key`).
+        field: Option<String>,
+    },
 }
 
 impl ApiError {
@@ -95,9 +109,43 @@ impl ApiError {
         }
     }
 
+    /// Data that does not fit its schema (422 `conversion-failed`), at `part` (`value`).
+    pub fn mismatch(part: &str, mismatch: Mismatch) -> Self {
+        let field = format!("{part}{}", mismatch.path);
+        ApiError::Unprocessable {
+            kind: "conversion-failed",
+            detail: format!("{field}: {}", mismatch.detail),
+            field: Some(field),
+        }
+    }
+
     /// The same error, naming the batch record it is about (`records[3].topic`).
     pub fn at_record(self, index: usize) -> Self {
+        let at = |field: Option<String>| {
+            Some(match field {
+                Some(field) => format!("records[{index}].{field}"),
+                None => format!("records[{index}]"),
+            })
+        };
         match self {
+            ApiError::Unprocessable {
+                kind,
+                detail,
+                field,
+            } => ApiError::Unprocessable {
+                kind,
+                detail: match &field {
+                    Some(f) if detail.starts_with(f.as_str()) => {
+                        format!("records[{index}].{detail}")
+                    }
+                    _ => format!("records[{index}]: {detail}"),
+                },
+                field: at(field),
+            },
+            ApiError::Schema { error, field } => ApiError::Schema {
+                error,
+                field: at(field),
+            },
             ApiError::BadRequest {
                 kind,
                 detail,
@@ -238,6 +286,10 @@ impl ApiError {
                 },
                 detail.clone(),
             ),
+            ApiError::Schema { error, field } => Problem {
+                field: field.clone(),
+                ..schema::schema_problem(error)
+            },
             ApiError::Internal(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -255,161 +307,6 @@ fn title_of(kind: &str) -> &'static str {
         "invalid-header" => "Invalid record header",
         "missing-body" => "Request body required",
         _ => "Invalid request",
-    }
-}
-
-/// The status for each Kafka error class: the only such mapping in the service.
-fn send_problem(error: &SendError) -> Problem {
-    let (status, kind, title) = match error.class {
-        ErrorClass::Backpressure => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "producer-queue-full",
-            "Producer queue is full",
-        ),
-        ErrorClass::Unavailable => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "kafka-unavailable",
-            "Kafka is unavailable",
-        ),
-        ErrorClass::Timeout => (
-            StatusCode::GATEWAY_TIMEOUT,
-            "delivery-timeout",
-            "Delivery not confirmed in time",
-        ),
-        ErrorClass::TopicNotFound => (StatusCode::NOT_FOUND, "topic-not-found", "Topic not found"),
-        ErrorClass::PartitionNotFound => (
-            StatusCode::NOT_FOUND,
-            "partition-not-found",
-            "Partition not found",
-        ),
-        ErrorClass::RecordTooLarge => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "record-too-large",
-            "Record too large",
-        ),
-        ErrorClass::InvalidRecord => (
-            StatusCode::BAD_REQUEST,
-            "invalid-record",
-            "Record refused by Kafka",
-        ),
-        ErrorClass::NotAuthorized => (
-            StatusCode::FORBIDDEN,
-            "kafka-not-authorized",
-            "Not authorized by Kafka",
-        ),
-        ErrorClass::Fatal => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "producer-failed",
-            "Producer failed",
-        ),
-    };
-    let mut problem = Problem::new(status, kind, title, error.message.clone());
-    problem.kafka_error = error.code.map(|c| format!("{c:?}"));
-    problem.kafka_error_code = error.numeric_code();
-    problem.retryable = Some(matches!(
-        error.class,
-        ErrorClass::Backpressure | ErrorClass::Unavailable | ErrorClass::Timeout
-    ));
-    problem
-}
-
-/// The body of every error answer (RFC 9457 `application/problem+json`).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub type_uri: String,
-    pub title: &'static str,
-    pub status: u16,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kafka_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kafka_error_code: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retryable: Option<bool>,
-}
-
-impl Problem {
-    /// The problem's kind: the last part of its type (`topic-not-found`).
-    pub fn kind(&self) -> &str {
-        self.type_uri.rsplit(':').next().unwrap_or_default()
-    }
-
-    pub fn new(status: StatusCode, kind: &str, title: &'static str, detail: String) -> Self {
-        Problem {
-            type_uri: format!("urn:kafka-producer:problem:{kind}"),
-            title,
-            status: status.as_u16(),
-            detail,
-            field: None,
-            kafka_error: None,
-            kafka_error_code: None,
-            retryable: None,
-        }
-    }
-}
-
-/// The problem answers a send can get, besides 200 and 202.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum SendProblems {
-    /// Bad input: malformed JSON, a wrong type, an invalid topic, partition or header name.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// API keys are on, and none or an unknown one was given.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The topic is internal (`__*`), outside `ALLOWED_TOPICS` or the key's topics, or Kafka
-    /// refused the producer access to it. Nothing was produced.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// Unknown topic (when the cluster does not create topics), partition, route or shortcut.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The body is over `MAX_BODY_BYTES` (`MAX_BATCH_BODY_BYTES` for a batch), a batch over
-    /// `MAX_BATCH_RECORDS`, the record's headers over `MAX_RECORD_HEADERS` or
-    /// `MAX_HEADER_BYTES`, or the record over the broker's limit.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The producer can no longer send (a fatal Kafka client error).
-    #[response(status = 500, content_type = "application/problem+json")]
-    Failed(Problem),
-    /// Kafka is unreachable, the producer queue is full, or more sends than
-    /// `MAX_CONCURRENT_REQUESTS` are being handled: retry after `Retry-After`.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
-    /// Not confirmed within the mode's `message.timeout.ms`, or not answered within
-    /// `REQUEST_TIMEOUT_MS`: the record may or may not be written.
-    #[response(status = 504, content_type = "application/problem+json")]
-    Timeout(Problem),
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-        );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"kafka-producer\""),
-            );
-        }
-        response
     }
 }
 

@@ -1,6 +1,8 @@
 //! Statuses, problem types and Retry-After for every error, and the 5xx that hide internals.
 
 use super::*;
+use crate::kafka::ErrorClass;
+use axum::http::header;
 use rdkafka::error::RDKafkaErrorCode;
 
 fn status_of(class: ErrorClass) -> u16 {

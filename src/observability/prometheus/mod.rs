@@ -11,6 +11,7 @@
 mod collector;
 #[cfg(target_os = "linux")]
 mod process;
+mod schema_registry;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use self::collector::{Live, LiveCollector};
+use self::schema_registry::RegistryFigures;
 use crate::kafka::{ClientStats, Delivery};
 
 /// The content type of the classic Prometheus text format.
@@ -89,6 +91,7 @@ pub struct Exposition {
     delivery_duration: Family<ModeLabels, Histogram>,
     failures: Family<ClassLabels, Counter>,
     rejected: Counter,
+    schema_registry: RegistryFigures,
     live: Arc<Live>,
 }
 
@@ -151,6 +154,7 @@ impl Exposition {
             "Send requests refused for bad input before any producer saw them",
             rejected.clone(),
         );
+        let schema_registry = RegistryFigures::register(registry);
         let live = Arc::new(Live::default());
         live.reachable
             .store(1, std::sync::atomic::Ordering::Relaxed);
@@ -165,6 +169,7 @@ impl Exposition {
             delivery_duration,
             failures,
             rejected,
+            schema_registry,
             live,
         }
     }
@@ -238,6 +243,16 @@ impl Exposition {
             })
             .inc();
         self.failures.get_or_create(&ClassLabels { class }).inc();
+    }
+
+    /// A schema lookup answered from the cache (`hit`) or not.
+    pub fn schema_cached(&self, lookup: &'static str, hit: bool) {
+        self.schema_registry.cached(lookup, hit);
+    }
+
+    /// A call to the Schema Registry.
+    pub fn schema_called(&self, lookup: &'static str, outcome: &'static str, elapsed: Duration) {
+        self.schema_registry.called(lookup, outcome, elapsed);
     }
 
     pub fn rejected_request(&self) {

@@ -2,8 +2,11 @@
 //! `POST /topics/{topic}/partitions/{partition}`; `GET /topics`, `GET /topics/{topic}` in
 //! [`topics`].
 //!
-//! A request's records are all checked before any is sent: one that does not fit its format
-//! refuses the request (422, nothing produced). Then all are sent through the shared producers;
+//! A request's records are all checked before any is sent: one that does not fit its format or
+//! its schema refuses the request (422, nothing produced), as Confluent's proxy does. With the
+//! avro, jsonschema and protobuf content types, keys and values are written with the schema
+//! `key_schema_id` / `value_schema_id` name, or `key_schema` / `value_schema` (its text, then
+//! registered under `<topic>-key` / `<topic>-value`); the answer gives the ids used. Then all are sent through the shared producers;
 //! each gets its entry in `offsets`, in order: where it was written, or its error code and
 //! message (under both names the two peers use, `error` and `message`). The answer is 200 even
 //! when some records failed, as both peers answer and as their clients expect (a client of
@@ -17,68 +20,23 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Serialize;
 use utoipa::ToSchema;
 
+mod parse;
 pub mod topics;
 
-use super::formats::{self, Format};
+pub use self::parse::{parse_v2, V2Header, V2Record, V2Request};
+
+use super::formats;
 use super::{json_answer, ErrorBody, ProduceQuery, V2_ANSWER_TYPE};
 use crate::access::Caller;
-use crate::http::body;
 use crate::http::context::RequestContext;
-use crate::http::json;
 use crate::http::problem::ApiError;
-use crate::http::record::{self, checked, Admission, HeaderNames};
+use crate::http::record::{self, Admission};
+use crate::http::schemas::{Draft, Encoded, Encoder};
 use crate::http::state::AppState;
 use crate::kafka::{ErrorClass, Outcome, OutgoingRecord, SendError, SendMode, TopicName, Via};
-use crate::settings::Limits;
-
-/// A v2 produce request. Schemas (`key_schema`, `value_schema`, their ids) need a Schema
-/// Registry: a request that names one is refused (422), never produced without it.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[schema(example = json!({"records": [{"key": "a2V5", "value": "Y29uZmx1ZW50"}, {"value": "a2Fma2E=", "partition": 1}, {"value": "bG9ncw=="}]}))]
-pub struct V2Request<'a> {
-    /// The records, sent in this order (1 to `MAX_BATCH_RECORDS`).
-    #[serde(borrow)]
-    #[schema(value_type = Vec<V2Record>, min_items = 1)]
-    pub records: Option<Vec<&'a RawValue>>,
-    #[schema(value_type = Option<Object>)]
-    pub key_schema: Option<&'a RawValue>,
-    #[schema(value_type = Option<Object>)]
-    pub key_schema_id: Option<&'a RawValue>,
-    #[schema(value_type = Option<Object>)]
-    pub value_schema: Option<&'a RawValue>,
-    #[schema(value_type = Option<Object>)]
-    pub value_schema_id: Option<&'a RawValue>,
-}
-
-/// One record: key and value in the request's format (binary: base64; json: any JSON value;
-/// text: a string); `null` or absent, none.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct V2Record<'a> {
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub key: Option<&'a RawValue>,
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub value: Option<&'a RawValue>,
-    /// An explicit partition (not on the partition route, whose path names it).
-    #[schema(minimum = 0)]
-    pub partition: Option<i32>,
-    /// Milliseconds since the epoch (Strimzi); by default when it is produced.
-    pub timestamp: Option<i64>,
-    /// Headers (Strimzi): each a name and a base64 value.
-    pub headers: Option<Vec<V2Header>>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct V2Header {
-    pub key: String,
-    /// Base64.
-    pub value: Option<String>,
-}
 
 /// Where one record went, or why it did not.
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,98 +61,6 @@ pub struct V2Response {
     pub value_schema_id: Option<i32>,
 }
 
-/// A v2 request's records, checked: every fault of any record refuses the request.
-pub fn parse_v2(
-    body: Result<Bytes, BytesRejection>,
-    format: Format,
-    topic: &TopicName,
-    partition: Option<i32>,
-    limits: &Limits,
-) -> Result<Vec<OutgoingRecord>, ApiError> {
-    let bytes = body::read(body, limits.max_batch_body_bytes)?;
-    let request: V2Request = body::required(
-        &bytes,
-        "send a JSON object such as {\"records\":[{\"key\":\"a2V5\",\"value\":\"dmFsdWU=\"}]}",
-    )?;
-    for (name, given) in [
-        ("key_schema", request.key_schema),
-        ("key_schema_id", request.key_schema_id),
-        ("value_schema", request.value_schema),
-        ("value_schema_id", request.value_schema_id),
-    ] {
-        if given.is_some_and(|v| v.get() != "null") {
-            return Err(formats::schemas_not_served(name));
-        }
-    }
-    let records = request.records.unwrap_or_default();
-    if records.is_empty() {
-        return Err(ApiError::unprocessable(
-            "invalid-payload",
-            Some("records".into()),
-            "records must be a non-empty array of record objects",
-        ));
-    }
-    if records.len() > limits.max_batch_records {
-        return Err(ApiError::TooManyRecords {
-            count: records.len(),
-            limit: limits.max_batch_records,
-        });
-    }
-    records
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let at = |field: &str| format!("records[{i}]{field}");
-            let record: V2Record =
-                json::object(text.get().as_bytes()).map_err(|fault| match fault {
-                    Ok(_) => ApiError::unprocessable(
-                        "invalid-payload",
-                        Some(at("")),
-                        format!("{}: a record must be a JSON object", at("")),
-                    ),
-                    Err(error) => error.at_record(i),
-                })?;
-            if partition.is_some() && record.partition.is_some() {
-                return Err(ApiError::unprocessable(
-                    "invalid-payload",
-                    Some(at(".partition")),
-                    "the path names the partition: a record may not name one",
-                ));
-            }
-            let key = match record.key {
-                Some(k) => formats::decode(format, k, &at(".key"))?,
-                None => None,
-            };
-            let value = match record.value {
-                Some(v) => formats::decode(format, v, &at(".value"))?,
-                None => None,
-            };
-            let headers = record
-                .headers
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-                .map(|(h, header)| {
-                    let value = header
-                        .value
-                        .map(|v| formats::decode_base64(&v, &at(&format!(".headers[{h}].value"))))
-                        .transpose()?;
-                    Ok((header.key, value))
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            let outgoing = OutgoingRecord {
-                topic: topic.clone(),
-                key,
-                value,
-                headers,
-                partition: partition.or(record.partition),
-                timestamp: record.timestamp,
-            };
-            checked(outgoing, limits, HeaderNames::AsGiven).map_err(|e| e.at_record(i))
-        })
-        .collect()
-}
-
 fn topic_of(name: &str) -> Result<TopicName, ApiError> {
     TopicName::parse(name).map_err(|e| ApiError::bad_field("invalid-topic", "topic", e.to_string()))
 }
@@ -214,6 +80,9 @@ fn topic_of(name: &str) -> Result<TopicName, ApiError> {
         (V2Request = "application/vnd.kafka.text.v2+json"),
         (V2Request = "application/vnd.kafka.v2+json"),
         (V2Request = "application/json"),
+        (V2Request = "application/vnd.kafka.avro.v2+json"),
+        (V2Request = "application/vnd.kafka.jsonschema.v2+json"),
+        (V2Request = "application/vnd.kafka.protobuf.v2+json"),
     )),
     responses(
         (status = 200, description = "Every record's partition and offset, or its error", body = V2Response, content_type = "application/vnd.kafka.v2+json"),
@@ -252,6 +121,9 @@ pub async fn produce(
         (V2Request = "application/vnd.kafka.text.v2+json"),
         (V2Request = "application/vnd.kafka.v2+json"),
         (V2Request = "application/json"),
+        (V2Request = "application/vnd.kafka.avro.v2+json"),
+        (V2Request = "application/vnd.kafka.jsonschema.v2+json"),
+        (V2Request = "application/vnd.kafka.protobuf.v2+json"),
     )),
     responses(
         (status = 200, description = "Every record's partition and offset, or its error", body = V2Response, content_type = "application/vnd.kafka.v2+json"),
@@ -301,18 +173,36 @@ async fn serve(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let admission = Admission::new(state, caller, context);
-    let parsed = (|| -> Result<(Vec<OutgoingRecord>, Via, SendMode), ApiError> {
+    let parsed = (|| -> Result<(Vec<Draft>, Via, SendMode), ApiError> {
         let query = ProduceQuery::parse(query.as_deref())?;
         let via = record::via(None, query.acks.as_deref())?;
         let format = formats::v2_format(super::content_type(headers))?;
         let topic = topic_of(topic)?;
-        let records = parse_v2(body, format, &topic, partition, &state.limits)?
+        let drafts = parse_v2(body, format, &topic, partition, &state.limits)?
             .into_iter()
-            .map(|r| admission.admit(r))
+            .map(|mut draft| {
+                draft.record = admission.admit(draft.record)?;
+                Ok(draft)
+            })
             .collect::<Result<Vec<_>, ApiError>>()?;
-        Ok((records, via, SendMode::of(query.asynchronous)))
+        Ok((drafts, via, SendMode::of(query.asynchronous)))
     })();
-    let (records, via, send) = state.count_rejection(parsed)?;
+    let (drafts, via, send) = state.count_rejection(parsed)?;
+    // Every record written with its schema before any is sent: one that does not fit refuses
+    // the request.
+    let mut encoder = Encoder::new(state);
+    let (mut records, mut ids) = (Vec::with_capacity(drafts.len()), [None, None]);
+    for (i, draft) in drafts.into_iter().enumerate() {
+        let encoded = if draft.key.is_none() && draft.value.is_none() {
+            Encoded::from(draft.record)
+        } else {
+            let encoded = encoder.encode(draft).await.map_err(|e| e.at_record(i));
+            state.count_rejection(encoded)?
+        };
+        ids[0] = ids[0].or(encoded.key.as_ref().map(|u| u.id as i32));
+        ids[1] = ids[1].or(encoded.value.as_ref().map(|u| u.id as i32));
+        records.push(encoded.record);
+    }
     let to_send: Vec<(&OutgoingRecord, Via)> = records.iter().map(|r| (r, via)).collect();
     let outcomes = state.producers.send_batch(&to_send, send).await;
     if let Some(error) = failed_alike(&outcomes) {
@@ -355,8 +245,8 @@ async fn serve(
         V2_ANSWER_TYPE,
         &V2Response {
             offsets,
-            key_schema_id: None,
-            value_schema_id: None,
+            key_schema_id: ids[0],
+            value_schema_id: ids[1],
         },
     ))
 }
@@ -391,20 +281,28 @@ pub enum V2Errors {
     /// The topic (40401) or partition (40402) does not exist.
     #[response(status = 404, content_type = "application/vnd.kafka.v2+json")]
     NotFound(ErrorBody),
+    /// The Schema Registry refused the schema: not compatible with the subject's (409).
+    #[response(status = 409, content_type = "application/vnd.kafka.v2+json")]
+    Conflict(ErrorBody),
     /// The body, a record's headers or the number of records is over its limit.
     #[response(status = 413, content_type = "application/vnd.kafka.v2+json")]
     TooLarge(ErrorBody),
     /// The Content-Type is not a v2 one.
     #[response(status = 415, content_type = "application/vnd.kafka.v2+json")]
     UnsupportedMediaType(ErrorBody),
-    /// A record does not fit the format (42203), the records are missing (42206), or a schema
-    /// is asked for and no Schema Registry is configured (42206); nothing was produced.
+    /// A record does not fit the format or its schema (42203), a schema is missing (42201 key,
+    /// 42202 value) or invalid (42205), the records are missing (42206), or a schema is asked
+    /// for and no Schema Registry is configured (42206); nothing was produced.
     #[response(status = 422, content_type = "application/vnd.kafka.v2+json")]
     Unprocessable(ErrorBody),
     /// The producer failed (50002).
     #[response(status = 500, content_type = "application/vnd.kafka.v2+json")]
     Failed(ErrorBody),
-    /// Kafka is unreachable or the service overloaded (50003): retry after `Retry-After`.
+    /// The Schema Registry refused the service's credentials (50002).
+    #[response(status = 502, content_type = "application/vnd.kafka.v2+json")]
+    BadGateway(ErrorBody),
+    /// Kafka or the Schema Registry is unreachable, or the service overloaded (50003): retry
+    /// after `Retry-After`.
     #[response(status = 503, content_type = "application/vnd.kafka.v2+json")]
     Unavailable(ErrorBody),
     /// Not confirmed or answered in time (50003).

@@ -21,6 +21,7 @@ use crate::http::context::RequestContext;
 use crate::http::json;
 use crate::http::problem::ApiError;
 use crate::http::record::Admission;
+use crate::http::schemas::Encoder;
 use crate::http::state::AppState;
 use crate::kafka::{OutgoingRecord, SendMode, Via};
 use crate::settings::Limits;
@@ -102,15 +103,26 @@ pub async fn produce_batch(
     ))?;
     let entries = state.count_rejection(entries(&bytes, &state.limits))?;
     let admission = Admission::new(&state, &caller, &context);
+    let registry = state.schemas.is_some();
+    let mut encoder = Encoder::new(&state);
     let mut failures = Vec::new();
     let mut accepted = Vec::with_capacity(entries.len());
     for (id, text) in entries {
-        match parse_record(text.get().as_bytes(), &target.topic, &state.limits).and_then(
-            |mut read| {
-                read.record = admission.admit(read.record)?;
-                Ok(read)
-            },
-        ) {
+        let read = parse_record(
+            text.get().as_bytes(),
+            &target.topic,
+            &state.limits,
+            registry,
+        )
+        .and_then(|mut read| {
+            read.record = admission.admit(read.record)?;
+            Ok(read)
+        });
+        let read = match read {
+            Ok(read) if !read.is_written() => read.write(&state, &mut encoder).await,
+            other => other,
+        };
+        match read {
             Ok(read) => accepted.push((id, read)),
             Err(error) => failures.push(failure(id, &error)),
         }

@@ -369,17 +369,25 @@ pub enum V3Errors {
     /// The cluster (404), topic (40401) or partition (40402) does not exist.
     #[response(status = 404, content_type = "application/json")]
     NotFound(ErrorBody),
+    /// The Schema Registry refused the schema: not compatible with the subject's (409).
+    #[response(status = 409, content_type = "application/json")]
+    Conflict(ErrorBody),
     /// The body, a record's headers or the number of entries is over its limit.
     #[response(status = 413, content_type = "application/json")]
     TooLarge(ErrorBody),
     /// A record does not fit its type (42203) or asks for a schema and no Schema Registry is
-    /// configured (42206); nothing was produced.
+    /// configured (42206); a schema is missing (42201, 42202) or invalid (42205); nothing was
+    /// produced.
     #[response(status = 422, content_type = "application/json")]
     Unprocessable(ErrorBody),
     /// The producer failed (50002).
     #[response(status = 500, content_type = "application/json")]
     Failed(ErrorBody),
-    /// Kafka is unreachable or the service overloaded (50003): retry after `Retry-After`.
+    /// The Schema Registry refused the service's credentials (50002).
+    #[response(status = 502, content_type = "application/json")]
+    BadGateway(ErrorBody),
+    /// Kafka or the Schema Registry is unreachable, or the service overloaded (50003): retry
+    /// after `Retry-After`.
     #[response(status = 503, content_type = "application/json")]
     Unavailable(ErrorBody),
     /// Not confirmed or answered in time (50003).

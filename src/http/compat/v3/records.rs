@@ -18,21 +18,30 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-use super::super::formats::{self, Format};
+use self::data::data;
+pub(super) use self::data::Read;
+use super::super::formats;
 use super::super::split::{SplitError, Splitter};
 use super::super::{json_answer, ErrorBody, ProduceQuery, V3_ANSWER_TYPE};
 use super::{cluster_named, V3Errors, TAG};
+
+mod data;
 use crate::access::Caller;
 use crate::http::context::RequestContext;
 use crate::http::json;
 use crate::http::problem::ApiError;
 use crate::http::record::{self, checked, may_write, Admission, HeaderNames};
+use crate::http::schemas::Encoder;
 use crate::http::state::AppState;
 use crate::kafka::{Outcome, OutgoingRecord, SendMode, TopicName, Via};
+use crate::schema::Part;
 use crate::settings::Limits;
 
-/// One record. Key and value each `{"type": "BINARY"|"JSON"|"STRING", "data"}` (without a type,
-/// JSON); schema types and fields need a Schema Registry.
+/// One record. Key and value each `{"type": "BINARY"|"JSON"|"STRING", "data"}`, or with a
+/// schema `{"type": "AVRO"|"JSONSCHEMA"|"PROTOBUF", "schema_id"? | "subject"? +
+/// "schema_version"? | "schema"?, "subject_name_strategy"?, "data"}` (a Schema Registry's).
+/// Without a type: the subject's latest schema when a registry is configured and the subject has
+/// one, JSON otherwise.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"partition_id": 1, "headers": [{"name": "Header-1", "value": "SGVhZGVyLTE="}], "key": {"type": "STRING", "data": "order-1"}, "value": {"type": "JSON", "data": {"amount": 42}}, "timestamp": "2026-12-06T10:00:00Z"}))]
 pub struct V3Record<'a> {
@@ -56,27 +65,26 @@ pub struct V3Header {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct V3Data<'a> {
-    /// `BINARY` (base64), `JSON` (any JSON value) or `STRING`.
+    /// `BINARY` (base64), `JSON` (any JSON value), `STRING`, or with a schema `AVRO`,
+    /// `JSONSCHEMA`, `PROTOBUF`.
     #[serde(rename = "type")]
     pub kind: Option<String>,
     #[serde(borrow)]
     #[schema(value_type = Option<Object>)]
     pub data: Option<&'a RawValue>,
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub subject: Option<&'a RawValue>,
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub subject_name_strategy: Option<&'a RawValue>,
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub schema_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub schema_version: Option<&'a RawValue>,
-    #[serde(borrow)]
-    #[schema(value_type = Option<Object>)]
-    pub schema: Option<&'a RawValue>,
+    /// The subject whose `schema_version` (default: latest) is used.
+    #[schema(min_length = 1)]
+    pub subject: Option<String>,
+    /// `TOPIC_NAME` (default), `RECORD_NAME` or `TOPIC_RECORD_NAME`: the subject of `schema`,
+    /// or of the latest schema when neither id nor subject is given.
+    pub subject_name_strategy: Option<String>,
+    #[schema(minimum = 1)]
+    pub schema_id: Option<u32>,
+    #[schema(minimum = 1)]
+    pub schema_version: Option<i32>,
+    /// The schema's text: registered (if new) under the strategy's subject, then used.
+    #[schema(min_length = 1)]
+    pub schema: Option<String>,
 }
 
 /// One answer line of a stream: a delivery, or why the record was not written.
@@ -87,12 +95,18 @@ pub enum V3Line {
     Error(ErrorBody),
 }
 
-/// A key's or value's type and size in bytes, as written.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+/// A key's or value's type and size in bytes, as written, and its schema if it has one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DataSize {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_id: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<i32>,
 }
 
 /// Where a record was written.
@@ -112,25 +126,20 @@ pub struct V3Delivery {
     pub value: Option<DataSize>,
 }
 
-/// A record read: what is sent, and the sizes its answer reports.
-pub(super) struct Read {
-    pub(super) record: OutgoingRecord,
-    key: Option<DataSize>,
-    value: Option<DataSize>,
-}
-
-/// One record object, checked.
+/// One record object, checked. `registry`: a Schema Registry is configured (type-less keys and
+/// values may then have a schema).
 pub(super) fn parse_record(
     text: &[u8],
     topic: &TopicName,
     limits: &Limits,
+    registry: bool,
 ) -> Result<Read, ApiError> {
     let record: V3Record = json::object(text).map_err(|fault| match fault {
         Ok(_) => ApiError::unprocessable("invalid-payload", None, "a record must be a JSON object"),
         Err(error) => error,
     })?;
-    let (key, key_size) = data(record.key.as_ref(), "key")?;
-    let (value, value_size) = data(record.value.as_ref(), "value")?;
+    let key = data(record.key.as_ref(), Part::Key, registry)?;
+    let value = data(record.value.as_ref(), Part::Value, registry)?;
     let headers = record
         .headers
         .unwrap_or_default()
@@ -160,16 +169,18 @@ pub(super) fn parse_record(
         .transpose()?;
     let outgoing = OutgoingRecord {
         topic: topic.clone(),
-        key,
-        value,
+        key: key.bytes,
+        value: value.bytes,
         headers,
         partition: record.partition_id,
         timestamp,
     };
     Ok(Read {
         record: checked(outgoing, limits, HeaderNames::AsGiven)?,
-        key: key_size,
-        value: value_size,
+        key: key.size,
+        value: value.size,
+        typed: [key.typed, value.typed],
+        typeless: [key.typeless, value.typeless],
     })
 }
 
@@ -179,57 +190,7 @@ pub fn parse_v3(
     topic: &TopicName,
     limits: &Limits,
 ) -> Result<OutgoingRecord, ApiError> {
-    parse_record(text, topic, limits).map(|read| read.record)
-}
-
-/// A key's or value's bytes, and its type and size for the answer.
-fn data(
-    given: Option<&V3Data>,
-    field: &str,
-) -> Result<(Option<Vec<u8>>, Option<DataSize>), ApiError> {
-    let Some(given) = given else {
-        return Ok((None, None));
-    };
-    for (name, value) in [
-        ("subject", given.subject),
-        ("subject_name_strategy", given.subject_name_strategy),
-        ("schema_id", given.schema_id),
-        ("schema_version", given.schema_version),
-        ("schema", given.schema),
-    ] {
-        if value.is_some_and(|v| v.get() != "null") {
-            return Err(formats::schemas_not_served(&format!("{field}.{name}")));
-        }
-    }
-    let format = match given
-        .kind
-        .as_deref()
-        .map(str::to_ascii_uppercase)
-        .as_deref()
-    {
-        None | Some("JSON") => Format::Json,
-        Some("BINARY") => Format::Binary,
-        Some("STRING") => Format::Text,
-        Some(kind @ ("AVRO" | "JSONSCHEMA" | "PROTOBUF")) => {
-            return Err(formats::schemas_not_served(&format!("{field}.type {kind}")))
-        }
-        Some(other) => {
-            return Err(ApiError::bad_field(
-                "invalid-property",
-                format!("{field}.type"),
-                format!("{field}.type must be BINARY, JSON or STRING, not {other:?}"),
-            ))
-        }
-    };
-    let bytes = match given.data {
-        Some(data) => formats::decode(format, data, &format!("{field}.data"))?,
-        None => None,
-    };
-    let size = bytes.as_ref().map(|b| DataSize {
-        kind: format.v3_name(),
-        size: b.len(),
-    });
-    Ok((bytes, size))
+    parse_record(text, topic, limits, true).map(|read| read.record)
 }
 
 /// Milliseconds since the epoch in RFC 3339.
@@ -281,8 +242,8 @@ impl Target {
                 partition_id: d.partition,
                 offset: d.offset,
                 timestamp: d.timestamp.and_then(iso),
-                key: read.key,
-                value: read.value,
+                key: read.key.clone(),
+                value: read.value.clone(),
             }),
             Outcome::Queued => Err(ApiError::Internal("a sync send was only queued".into())),
         }
@@ -378,12 +339,14 @@ async fn single(
     text: &[u8],
 ) -> Result<Response, ApiError> {
     let admission = Admission::new(state, caller, context);
-    let read = state.count_rejection(parse_record(text, &target.topic, &state.limits).and_then(
-        |mut read| {
+    let registry = state.schemas.is_some();
+    let read = state.count_rejection(
+        parse_record(text, &target.topic, &state.limits, registry).and_then(|mut read| {
             read.record = admission.admit(read.record)?;
             Ok(read)
-        },
-    ))?;
+        }),
+    )?;
+    let read = state.count_rejection(read.write(state, &mut Encoder::new(state)).await)?;
     let outcome = state
         .producers
         .send(&read.record, target.via, SendMode::Sync)

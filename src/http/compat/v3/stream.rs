@@ -19,6 +19,7 @@ use crate::access::Caller;
 use crate::http::context::RequestContext;
 use crate::http::problem::ApiError;
 use crate::http::record::Admission;
+use crate::http::schemas::Encoder;
 use crate::http::state::AppState;
 use crate::kafka::SendMode;
 
@@ -38,6 +39,10 @@ pub(super) fn stream(
     let (answers, lines) = tokio::sync::mpsc::channel::<Bytes>(ANSWERS_BUFFERED);
     let work = async move {
         let admission = Admission::new(&state, &caller, &context);
+        let registry = state.schemas.is_some();
+        // Records with a schema are written here, in order, before they are sent: each schema
+        // is resolved once for the stream.
+        let mut encoder = Encoder::new(&state);
         let mut splitter = Splitter::new(state.limits.max_body_bytes);
         let mut data = body.into_data_stream();
         let mut in_flight = FuturesOrdered::new();
@@ -59,11 +64,15 @@ pub(super) fn stream(
                             loop {
                                 match splitter.next_object() {
                                     Ok(Some(object)) => {
-                                        let read = parse_record(&object, &target.topic, &state.limits)
+                                        let read = parse_record(&object, &target.topic, &state.limits, registry)
                                             .and_then(|mut read| {
                                                 read.record = admission.admit(read.record)?;
                                                 Ok(read)
                                             });
+                                        let read = match read {
+                                            Ok(read) if !read.is_written() => read.write(&state, &mut encoder).await,
+                                            other => other,
+                                        };
                                         in_flight.push_back(Either::Right(send_one(&state, &target, read)));
                                     }
                                     Ok(None) => break,

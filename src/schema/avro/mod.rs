@@ -1,0 +1,371 @@
+//! Avro: a JSON value written in Avro's binary encoding, straight from the JSON, following the
+//! schema (parsed once by `apache-avro`). Every mismatch names its path and what the schema
+//! expected there.
+//!
+//! JSON is read as Avro's own JSON encoding reads it, the way Confluent REST Proxy reads it, with
+//! a few conveniences: a union's value may be wrapped (`{"string": "x"}`) or bare (the first
+//! branch that fits takes it); `bytes` and `fixed` are strings of code points 0-255; a decimal
+//! may also be a JSON number or a numeric string (`"12.34"`); a timestamp or date may also be an
+//! RFC 3339 text; a record's missing field takes the schema's default.
+
+use std::collections::HashMap;
+
+use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Schema, UuidSchema};
+use serde_json::Value;
+
+pub use self::binary::write_long;
+use self::binary::{branch_name, code_points, write_bytes};
+use self::logical::{date_days, digits, timestamp, unscaled};
+use super::Mismatch;
+
+mod binary;
+mod logical;
+
+/// A parsed Avro schema and its named types, for `Ref`s.
+#[derive(Debug)]
+pub struct AvroSchema {
+    root: Schema,
+    named: HashMap<String, Schema>,
+}
+
+impl AvroSchema {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let root = Schema::parse_str(text).map_err(|e| e.to_string())?;
+        let mut named = HashMap::new();
+        collect_named(&root, &mut named);
+        Ok(AvroSchema { root, named })
+    }
+
+    /// The full name of the top-level record, enum or fixed (for the record-name strategies).
+    pub fn name(&self) -> Option<String> {
+        match &self.root {
+            Schema::Record(r) => Some(r.name.fullname(None)),
+            Schema::Enum(e) => Some(e.name.fullname(None)),
+            Schema::Fixed(f) => Some(f.name.fullname(None)),
+            _ => None,
+        }
+    }
+
+    /// `data` in Avro's binary encoding, appended to `out`.
+    pub fn encode(&self, data: &Value, out: &mut Vec<u8>) -> Result<(), Mismatch> {
+        Writer { named: &self.named }.write(&self.root, data, out)
+    }
+}
+
+fn collect_named(schema: &Schema, named: &mut HashMap<String, Schema>) {
+    match schema {
+        Schema::Record(r) => {
+            named.insert(r.name.fullname(None), schema.clone());
+            for field in &r.fields {
+                collect_named(&field.schema, named);
+            }
+        }
+        Schema::Enum(e) => {
+            named.insert(e.name.fullname(None), schema.clone());
+        }
+        Schema::Fixed(f) => {
+            named.insert(f.name.fullname(None), schema.clone());
+        }
+        Schema::Array(a) => collect_named(&a.items, named),
+        Schema::Map(m) => collect_named(&m.types, named),
+        Schema::Union(u) => u.variants().iter().for_each(|v| collect_named(v, named)),
+        _ => {}
+    }
+}
+
+struct Writer<'a> {
+    named: &'a HashMap<String, Schema>,
+}
+
+fn expected(what: impl Into<String>) -> Mismatch {
+    Mismatch::new(format!("expected {}", what.into()))
+}
+
+impl Writer<'_> {
+    fn write(&self, schema: &Schema, data: &Value, out: &mut Vec<u8>) -> Result<(), Mismatch> {
+        match schema {
+            Schema::Null => match data {
+                Value::Null => Ok(()),
+                _ => Err(expected("null")),
+            },
+            Schema::Boolean => match data {
+                Value::Bool(b) => {
+                    out.push(u8::from(*b));
+                    Ok(())
+                }
+                _ => Err(expected("boolean")),
+            },
+            Schema::Int | Schema::TimeMillis => {
+                let n = data
+                    .as_i64()
+                    .and_then(|n| i32::try_from(n).ok())
+                    .ok_or_else(|| expected("int"))?;
+                write_long(i64::from(n), out);
+                Ok(())
+            }
+            Schema::Date => {
+                let days = match data {
+                    Value::String(text) => date_days(text)
+                        .ok_or_else(|| expected("a date (days since 1970-01-01, or YYYY-MM-DD)"))?,
+                    _ => data
+                        .as_i64()
+                        .and_then(|n| i32::try_from(n).ok())
+                        .ok_or_else(|| expected("a date (int days since 1970-01-01)"))?,
+                };
+                write_long(i64::from(days), out);
+                Ok(())
+            }
+            Schema::Long | Schema::TimeMicros => {
+                write_long(data.as_i64().ok_or_else(|| expected("long"))?, out);
+                Ok(())
+            }
+            Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos => {
+                let n = match data {
+                    Value::String(text) => timestamp(schema, text)
+                        .ok_or_else(|| expected("a timestamp (long, or RFC 3339 text)"))?,
+                    _ => data
+                        .as_i64()
+                        .ok_or_else(|| expected("a timestamp (long)"))?,
+                };
+                write_long(n, out);
+                Ok(())
+            }
+            Schema::Float => {
+                let f = data.as_f64().ok_or_else(|| expected("float"))?;
+                out.extend_from_slice(&(f as f32).to_le_bytes());
+                Ok(())
+            }
+            Schema::Double => {
+                let f = data.as_f64().ok_or_else(|| expected("double"))?;
+                out.extend_from_slice(&f.to_le_bytes());
+                Ok(())
+            }
+            Schema::Bytes => {
+                let bytes = code_points(data).ok_or_else(|| expected("bytes"))?;
+                write_bytes(&bytes, out);
+                Ok(())
+            }
+            Schema::String => match data {
+                Value::String(s) => {
+                    write_bytes(s.as_bytes(), out);
+                    Ok(())
+                }
+                _ => Err(expected("string")),
+            },
+            Schema::Uuid(inner) => {
+                let text = data.as_str().ok_or_else(|| expected("uuid"))?;
+                let uuid = uuid::Uuid::parse_str(text).map_err(|_| expected("uuid"))?;
+                match inner {
+                    UuidSchema::String => write_bytes(text.as_bytes(), out),
+                    UuidSchema::Bytes => write_bytes(uuid.as_bytes(), out),
+                    UuidSchema::Fixed(_) => out.extend_from_slice(uuid.as_bytes()),
+                }
+                Ok(())
+            }
+            Schema::Decimal(decimal) => self.write_decimal(decimal, data, out),
+            Schema::BigDecimal => Err(expected("a big-decimal, which is not supported")),
+            Schema::Fixed(fixed) | Schema::Duration(fixed) => {
+                let bytes = code_points(data)
+                    .filter(|b| b.len() == fixed.size)
+                    .ok_or_else(|| expected(format!("fixed of {} bytes", fixed.size)))?;
+                out.extend_from_slice(&bytes);
+                Ok(())
+            }
+            Schema::Enum(e) => {
+                let symbol = data.as_str().unwrap_or_default();
+                let index = e
+                    .symbols
+                    .iter()
+                    .position(|s| s == symbol)
+                    .ok_or_else(|| expected(format!("one of {:?}", e.symbols)))?;
+                write_long(index as i64, out);
+                Ok(())
+            }
+            Schema::Array(array) => {
+                let items = data.as_array().ok_or_else(|| expected("array"))?;
+                if !items.is_empty() {
+                    write_long(items.len() as i64, out);
+                    for (i, item) in items.iter().enumerate() {
+                        self.write(&array.items, item, out)
+                            .map_err(|m| m.at(format!("[{i}]")))?;
+                    }
+                }
+                out.push(0);
+                Ok(())
+            }
+            Schema::Map(map) => {
+                let entries = data.as_object().ok_or_else(|| expected("map (object)"))?;
+                if !entries.is_empty() {
+                    write_long(entries.len() as i64, out);
+                    for (key, value) in entries {
+                        write_bytes(key.as_bytes(), out);
+                        self.write(&map.types, value, out)
+                            .map_err(|m| m.at(format!(".{key}")))?;
+                    }
+                }
+                out.push(0);
+                Ok(())
+            }
+            Schema::Record(record) => {
+                let object = data.as_object().ok_or_else(|| {
+                    expected(format!("record {} (object)", record.name.fullname(None)))
+                })?;
+                if let Some(unknown) = object.keys().find(|k| !record.lookup.contains_key(*k)) {
+                    return Err(Mismatch::new(format!(
+                        "not a field of record {}",
+                        record.name.fullname(None)
+                    ))
+                    .at(format!(".{unknown}")));
+                }
+                for field in &record.fields {
+                    let at = |m: Mismatch| m.at(format!(".{}", field.name));
+                    match (object.get(&field.name), &field.default) {
+                        (Some(value), _) => self.write(&field.schema, value, out).map_err(at)?,
+                        (None, Some(default)) => self
+                            .write_default(&field.schema, default, out)
+                            .map_err(at)?,
+                        (None, None) => {
+                            return Err(at(Mismatch::new("missing (the field has no default)")))
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Schema::Union(union) => self.write_union(union.variants(), data, out),
+            Schema::Ref { name } => {
+                let named = self.named.get(&name.fullname(None)).ok_or_else(|| {
+                    Mismatch::new(format!("unknown type {}", name.fullname(None)))
+                })?;
+                self.write(named, data, out)
+            }
+        }
+    }
+
+    /// A default value: for a union, of its first branch.
+    fn write_default(
+        &self,
+        schema: &Schema,
+        default: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Mismatch> {
+        match schema {
+            Schema::Union(union) if !union.variants().is_empty() => {
+                write_long(0, out);
+                self.write(&union.variants()[0], default, out)
+            }
+            _ => self.write(schema, default, out),
+        }
+    }
+
+    fn write_union(
+        &self,
+        variants: &[Schema],
+        data: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Mismatch> {
+        // Avro's JSON encoding: {"<branch type name>": value}.
+        if let Some((name, inner)) = data
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.iter().next())
+        {
+            if let Some(index) = variants
+                .iter()
+                .position(|v| branch_name(v).as_deref() == Some(name))
+            {
+                write_long(index as i64, out);
+                return self
+                    .write(&variants[index], inner, out)
+                    .map_err(|m| m.at(format!(".{name}")));
+            }
+        }
+        let mut scratch = Vec::new();
+        for (index, variant) in variants.iter().enumerate() {
+            scratch.clear();
+            if self.write(variant, data, &mut scratch).is_ok() {
+                write_long(index as i64, out);
+                out.extend_from_slice(&scratch);
+                return Ok(());
+            }
+        }
+        let names: Vec<String> = variants.iter().filter_map(branch_name).collect();
+        Err(expected(format!("one of the union's types {names:?}")))
+    }
+
+    fn write_decimal(
+        &self,
+        decimal: &DecimalSchema,
+        data: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Mismatch> {
+        let what = || expected(format!("decimal({}, {})", decimal.precision, decimal.scale));
+        let unscaled = match data {
+            Value::Number(n) => unscaled(&n.to_string(), decimal.scale).ok_or_else(what)?,
+            Value::String(text) => match unscaled(text, decimal.scale) {
+                Some(n) => n,
+                // Avro's JSON encoding: the two's-complement bytes as code points.
+                None => {
+                    let bytes = code_points(data).ok_or_else(what)?;
+                    return self.write_raw_decimal(decimal, &bytes, out);
+                }
+            },
+            _ => return Err(what()),
+        };
+        if digits(unscaled) > decimal.precision {
+            return Err(Mismatch::new(format!(
+                "more than {} digits (decimal({}, {}))",
+                decimal.precision, decimal.precision, decimal.scale
+            )));
+        }
+        let full = unscaled.to_be_bytes();
+        // The shortest two's-complement form.
+        let mut start = 0;
+        while start < 15 {
+            let (b, next) = (full[start], full[start + 1]);
+            if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+                start += 1;
+            } else {
+                break;
+            }
+        }
+        self.write_raw_decimal(decimal, &full[start..], out)
+    }
+
+    fn write_raw_decimal(
+        &self,
+        decimal: &DecimalSchema,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Mismatch> {
+        match &decimal.inner {
+            InnerDecimalSchema::Bytes => {
+                write_bytes(bytes, out);
+                Ok(())
+            }
+            InnerDecimalSchema::Fixed(fixed) => {
+                if bytes.len() > fixed.size {
+                    return Err(expected(format!(
+                        "a decimal that fits {} bytes",
+                        fixed.size
+                    )));
+                }
+                let fill = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+                    0xff
+                } else {
+                    0
+                };
+                out.extend(std::iter::repeat_n(fill, fixed.size - bytes.len()));
+                out.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! Written by this module, read by apache-avro; mismatches and decimals.
+use super::*;
+use serde_json::json;
+
+fn encode(schema: &str, data: Value) -> Result<Vec<u8>, String> {
+    let schema = AvroSchema::parse(schema).unwrap();
+    let mut out = Vec::new();
+    schema
+        .encode(&data, &mut out)
+        .map(|()| out)
+        .map_err(|m| m.to_string())
+}
+
+#[test]
+fn apache_avro_reads_what_is_written() {
+    let text = r#"{"type":"record","name":"Order","namespace":"shop","fields":[
+        {"name":"id","type":"long"},
+        {"name":"note","type":["null","string"],"default":null},
+        {"name":"kind","type":{"type":"enum","name":"Kind","symbols":["A","B"]}},
+        {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
+        {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+        {"name":"tags","type":{"type":"array","items":"string"}},
+        {"name":"extra","type":{"type":"map","values":"int"}},
+        {"name":"next","type":["null","Order"],"default":null}]}"#;
+    let data = json!({"id": 42, "note": {"string": "hi"}, "kind": "B", "price": "-12.5",
+        "at": "2026-12-06T10:00:00Z", "tags": ["x", "y"], "extra": {"a": 1},
+        "next": {"id": 1, "kind": "A", "price": 0.01, "at": 5, "tags": [], "extra": {}}});
+    let bytes = encode(text, data).unwrap();
+    let schema = apache_avro::Schema::parse_str(text).unwrap();
+    let reader = apache_avro::reader::datum::GenericDatumReader::builder(&schema)
+        .build()
+        .unwrap();
+    let read = reader.read_value(&mut &bytes[..]).unwrap();
+    let apache_avro::types::Value::Record(fields) = read else {
+        panic!("{read:?}")
+    };
+    assert_eq!(
+        fields[0],
+        ("id".into(), apache_avro::types::Value::Long(42))
+    );
+    assert_eq!(
+        fields[1].1,
+        apache_avro::types::Value::Union(
+            1,
+            Box::new(apache_avro::types::Value::String("hi".into()))
+        )
+    );
+    assert_eq!(fields[2].1, apache_avro::types::Value::Enum(1, "B".into()));
+    assert_eq!(
+        fields[3].1,
+        apache_avro::types::Value::Decimal(apache_avro::Decimal::from(vec![0xfb, 0x1e]))
+    );
+    assert_eq!(
+        fields[4].1,
+        apache_avro::types::Value::TimestampMillis(1_796_551_200_000)
+    );
+}
+
+#[test]
+fn mismatches_name_their_path() {
+    let text = r#"{"type":"record","name":"R","fields":[{"name":"lines","type":{"type":"array","items":
+        {"type":"record","name":"L","fields":[{"name":"total","type":"long"}]}}}]}"#;
+    let error = encode(text, json!({"lines": [{"total": 1}, {"total": "x"}]})).unwrap_err();
+    assert_eq!(error, ".lines[1].total: expected long");
+    let error = encode(text, json!({"lines": [], "other": 1})).unwrap_err();
+    assert_eq!(error, ".other: not a field of record R");
+    let error = encode(text, json!({})).unwrap_err();
+    assert_eq!(error, ".lines: missing (the field has no default)");
+    assert_eq!(
+        encode(r#""int""#, json!(1u64 << 40)).unwrap_err(),
+        ": expected int"
+    );
+}
+
+#[test]
+fn decimals_are_scaled_and_bounded() {
+    assert_eq!(unscaled("12.34", 2), Some(1234));
+    assert_eq!(unscaled("-1", 3), Some(-1000));
+    assert_eq!(unscaled("1.234", 2), None);
+    assert_eq!(unscaled("1e3", 2), None);
+    let text = r#"{"type":"bytes","logicalType":"decimal","precision":3,"scale":1}"#;
+    assert!(encode(text, json!(99.9)).is_ok());
+    assert!(encode(text, json!(100)).is_err());
+}
