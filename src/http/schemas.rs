@@ -198,6 +198,9 @@ impl From<OutgoingRecord> for Encoded {
     }
 }
 
+/// Schemas one request remembers, at most.
+const MEMO: usize = 64;
+
 /// What a schema is resolved for: a topic, a part of its records, a choice.
 type Resolving = (String, Part, SchemaChoice);
 
@@ -268,6 +271,10 @@ impl<'a> Encoder<'a> {
             .as_ref()
             .ok_or(SchemaError::NotConfigured)?;
         let found = schemas.resolve(topic, part, choice).await.map(Arc::new);
+        if self.resolved.len() >= MEMO {
+            // A request naming many schemas (a long stream) keeps the registry's caches only.
+            self.resolved.clear();
+        }
         self.resolved
             .push(((topic.to_owned(), part, choice.clone()), found.clone()));
         found

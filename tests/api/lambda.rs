@@ -30,6 +30,8 @@ async fn function_url_requests_land_on_the_broker() {
         .args([
             "--env-var",
             &format!("KAFKA_BOOTSTRAP_SERVERS={}", bootstrap()),
+            "--env-var",
+            &format!("SCHEMA_REGISTRY_URL={}", crate::schemas::registry_url()),
         ])
         // It builds into target/debug: with the suite's features, so that the binary the other
         // tests run (CARGO_BIN_EXE) stays the one they were built with.
@@ -104,9 +106,29 @@ async fn function_url_requests_land_on_the_broker() {
     .await;
     assert_eq!(v3.status, 200, "{:?}", v3.body);
     assert_eq!(v3.body["error_code"], 200);
+    // One Avro record, its schema registered through the function.
+    let avro = post(
+        "/api/v1/send",
+        json!({"topic": topic, "key": "lambda-avro", "message": 42,
+            "valueSchema": {"format": "AVRO", "schema": "\"long\""}}),
+    )
+    .await;
+    assert_eq!(avro.status, 200, "{:?}", avro.body);
+    let id = avro.body["valueSchema"]["id"]
+        .as_u64()
+        .expect("a schema id") as u32;
 
-    let records = read_topic(&bootstrap(), &topic, 5, Duration::from_secs(30)).await;
-    assert_eq!(records.len(), 5, "{records:?}");
+    let records = read_topic(&bootstrap(), &topic, 6, Duration::from_secs(30)).await;
+    assert_eq!(records.len(), 6, "{records:?}");
+    let written = records
+        .iter()
+        .find(|r| r.key.as_deref() == Some("lambda-avro"))
+        .expect("the Avro record");
+    // Confluent's wire format: magic byte, the schema id, then 42 as an Avro long (zig-zag 84).
+    let mut expected = vec![0u8];
+    expected.extend_from_slice(&id.to_be_bytes());
+    expected.push(84);
+    assert_eq!(written.raw_value.as_deref(), Some(&expected[..]));
     for (answer, key, value) in [
         (&v2.body["offsets"][0], r#""lambda-v2""#, r#""two""#),
         (&v3.body, "lambda-v3", "three"),

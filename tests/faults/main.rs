@@ -9,5 +9,6 @@ mod duplicates;
 mod failover;
 mod lab;
 mod scenario;
+mod schema_registry;
 mod shutdown;
 mod toxics;

@@ -85,6 +85,21 @@ impl Toxiproxy {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// Creates (or replaces) this proxy: `listen` → `upstream`.
+    pub async fn create(&self, listen: &str, upstream: &str) {
+        let _ = self
+            .client
+            .delete(format!("{}/proxies/{}", self.url, self.proxy))
+            .send()
+            .await;
+        self.call(
+            reqwest::Method::POST,
+            "/proxies",
+            Some(json!({"name": self.proxy, "listen": listen, "upstream": upstream, "enabled": true})),
+        )
+        .await;
+    }
+
     /// Removes every toxic and enables every proxy; checks that ours exists.
     pub async fn reset(&self) {
         self.call(reqwest::Method::POST, "/reset", None).await;

@@ -75,6 +75,9 @@ pub struct Version {
     pub version: i32,
 }
 
+/// Subjects whose latest version is kept at most (beyond, a lookup is not cached).
+const MAX_LATEST: usize = 10_000;
+
 const UNKNOWN: u8 = 0;
 const UP: u8 = 1;
 const DOWN: u8 = 2;
@@ -207,27 +210,40 @@ impl Registry {
             return Ok(known.clone());
         }
         self.observer.cached("id", false);
-        cell.get_or_try_init(|| async {
-            let path = ["schemas", "ids", &id.to_string()];
-            let body: SchemaBody = self
-                .call("id", Method::GET, &path, None)
-                .await
-                .map_err(|f| failure(f, format!("schema {id} not found")))?;
-            if !body.references.is_empty() {
-                return Err(SchemaError::Invalid(format!(
-                    "schema {id} has references, which are not supported"
-                )));
+        let found = cell
+            .get_or_try_init(|| async {
+                let path = ["schemas", "ids", &id.to_string()];
+                let body: SchemaBody = self
+                    .call("id", Method::GET, &path, None)
+                    .await
+                    .map_err(|f| failure(f, format!("schema {id} not found")))?;
+                if !body.references.is_empty() {
+                    return Err(SchemaError::Invalid(format!(
+                        "schema {id} has references, which are not supported"
+                    )));
+                }
+                let format = format_of(body.schema_type.as_deref())?;
+                let compiled = Compiled::parse(format, &body.schema)?;
+                Ok(Arc::new(Known {
+                    id,
+                    format,
+                    compiled,
+                }))
+            })
+            .await
+            .cloned();
+        if found.is_err() {
+            // Nothing is kept for an id that was not found (or not fetched): ids asked for at
+            // random must not grow the map.
+            let mut ids = self.ids.lock().expect("ids lock");
+            if ids
+                .get(&id)
+                .is_some_and(|c| Arc::ptr_eq(c, &cell) && !c.initialized())
+            {
+                ids.remove(&id);
             }
-            let format = format_of(body.schema_type.as_deref())?;
-            let compiled = Compiled::parse(format, &body.schema)?;
-            Ok(Arc::new(Known {
-                id,
-                format,
-                compiled,
-            }))
-        })
-        .await
-        .cloned()
+        }
+        found
     }
 
     /// Keeps a schema compiled elsewhere (from its text) under its id.
@@ -296,10 +312,15 @@ impl Registry {
         }
         self.observer.cached("latest", false);
         let found = self.fetch_version(subject, "latest", "latest").await?;
-        self.latest
-            .lock()
-            .expect("latest lock")
-            .insert(subject.to_owned(), (Instant::now(), found.clone()));
+        let mut latest = self.latest.lock().expect("latest lock");
+        if latest.len() >= MAX_LATEST {
+            // Subjects asked for at random must not grow the map: what has expired goes.
+            let ttl = self.latest_ttl;
+            latest.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        if latest.len() < MAX_LATEST {
+            latest.insert(subject.to_owned(), (Instant::now(), found.clone()));
+        }
         Ok(found)
     }
 

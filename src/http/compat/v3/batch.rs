@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use super::super::{json_answer, ErrorBody, V3_ANSWER_TYPE};
-use super::records::{parse_record, Target, V3Delivery, V3Header};
+use super::records::{read_admitted, Target, V3Delivery, V3Header};
 use super::{V3Errors, TAG};
 use crate::access::Caller;
 use crate::http::context::RequestContext;
@@ -103,25 +103,12 @@ pub async fn produce_batch(
     ))?;
     let entries = state.count_rejection(entries(&bytes, &state.limits))?;
     let admission = Admission::new(&state, &caller, &context);
-    let registry = state.schemas.is_some();
     let mut encoder = Encoder::new(&state);
     let mut failures = Vec::new();
     let mut accepted = Vec::with_capacity(entries.len());
     for (id, text) in entries {
-        let read = parse_record(
-            text.get().as_bytes(),
-            &target.topic,
-            &state.limits,
-            registry,
-        )
-        .and_then(|mut read| {
-            read.record = admission.admit(read.record)?;
-            Ok(read)
-        });
-        let read = match read {
-            Ok(read) if !read.is_written() => read.write(&state, &mut encoder).await,
-            other => other,
-        };
+        let text = text.get().as_bytes();
+        let read = read_admitted(&state, &admission, &mut encoder, text, &target.topic).await;
         match read {
             Ok(read) => accepted.push((id, read)),
             Err(error) => failures.push(failure(id, &error)),

@@ -193,6 +193,25 @@ pub fn parse_v3(
     parse_record(text, topic, limits, true).map(|read| read.record)
 }
 
+/// One record object read, admitted (may the caller write to the topic), and its schema'd parts
+/// written (each schema resolved once by `encoder`): what every records route sends.
+pub(super) async fn read_admitted(
+    state: &AppState,
+    admission: &Admission<'_>,
+    encoder: &mut Encoder<'_>,
+    text: &[u8],
+    topic: &TopicName,
+) -> Result<Read, ApiError> {
+    let registry = state.schemas.is_some();
+    let mut read = parse_record(text, topic, &state.limits, registry)?;
+    read.record = admission.admit(read.record)?;
+    if read.is_written() {
+        Ok(read)
+    } else {
+        read.write(state, encoder).await
+    }
+}
+
 /// Milliseconds since the epoch in RFC 3339.
 fn iso(ms: i64) -> Option<String> {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -339,14 +358,9 @@ async fn single(
     text: &[u8],
 ) -> Result<Response, ApiError> {
     let admission = Admission::new(state, caller, context);
-    let registry = state.schemas.is_some();
-    let read = state.count_rejection(
-        parse_record(text, &target.topic, &state.limits, registry).and_then(|mut read| {
-            read.record = admission.admit(read.record)?;
-            Ok(read)
-        }),
-    )?;
-    let read = state.count_rejection(read.write(state, &mut Encoder::new(state)).await)?;
+    let mut encoder = Encoder::new(state);
+    let read = read_admitted(state, &admission, &mut encoder, text, &target.topic).await;
+    let read = state.count_rejection(read)?;
     let outcome = state
         .producers
         .send(&read.record, target.via, SendMode::Sync)

@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use super::super::split::Splitter;
 use super::super::V3_ANSWER_TYPE;
-use super::records::{parse_record, Read, Target};
+use super::records::{read_admitted, Read, Target};
 use crate::access::Caller;
 use crate::http::context::RequestContext;
 use crate::http::problem::ApiError;
@@ -39,7 +39,6 @@ pub(super) fn stream(
     let (answers, lines) = tokio::sync::mpsc::channel::<Bytes>(ANSWERS_BUFFERED);
     let work = async move {
         let admission = Admission::new(&state, &caller, &context);
-        let registry = state.schemas.is_some();
         // Records with a schema are written here, in order, before they are sent: each schema
         // is resolved once for the stream.
         let mut encoder = Encoder::new(&state);
@@ -64,15 +63,7 @@ pub(super) fn stream(
                             loop {
                                 match splitter.next_object() {
                                     Ok(Some(object)) => {
-                                        let read = parse_record(&object, &target.topic, &state.limits, registry)
-                                            .and_then(|mut read| {
-                                                read.record = admission.admit(read.record)?;
-                                                Ok(read)
-                                            });
-                                        let read = match read {
-                                            Ok(read) if !read.is_written() => read.write(&state, &mut encoder).await,
-                                            other => other,
-                                        };
+                                        let read = read_admitted(&state, &admission, &mut encoder, &object, &target.topic).await;
                                         in_flight.push_back(Either::Right(send_one(&state, &target, read)));
                                     }
                                     Ok(None) => break,
