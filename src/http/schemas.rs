@@ -271,6 +271,10 @@ impl<'a> Encoder<'a> {
             .as_ref()
             .ok_or(SchemaError::NotConfigured)?;
         let found = schemas.resolve(topic, part, choice).await.map(Arc::new);
+        if matches!(found, Err(SchemaError::Unavailable(_))) {
+            // Not remembered: a stream's later records ask again once the registry is back.
+            return found;
+        }
         if self.resolved.len() >= MEMO {
             // A request naming many schemas (a long stream) keeps the registry's caches only.
             self.resolved.clear();

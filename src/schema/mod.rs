@@ -301,7 +301,13 @@ impl Schemas {
                     None => {
                         let compiled = Compiled::parse(format, text)?;
                         let subject = subject_of(choice.strategy, topic, part, compiled.name())?;
-                        let found = self.registry.register(&subject, format, text).await?;
+                        // Under a record name, a schema is only looked up: registering it
+                        // would change a subject no topic's access rules cover.
+                        let may_register = choice.strategy != SubjectStrategy::RecordName;
+                        let found = self
+                            .registry
+                            .register(&subject, format, text, may_register)
+                            .await?;
                         let known = self.registry.known(found.id, format, compiled);
                         (known, Some(found))
                     }

@@ -18,7 +18,8 @@ pub(super) fn registry(vars: &Vars) -> Result<Option<RegistryConfig>, SettingsEr
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(SettingsError::new(
                 "SCHEMA_REGISTRY_URL",
-                format!("{url:?} is not an http:// or https:// URL"),
+                // Not the URL itself: it may hold credentials.
+                "each URL must start with http:// or https://",
             ));
         }
     }

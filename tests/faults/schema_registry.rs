@@ -93,6 +93,8 @@ async fn slow_registry_refuses_only_what_needs_it_in_bounded_time() {
     assert_eq!(ready.status, 200, "{:?}", ready.body);
 
     proxy.remove("slow").await;
+    // Found down, the registry is asked again at most a second later (the `Retry-After`).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (key, body) = send(json!({"message": 9, "valueSchema": {"subject": subject}}));
     let recovered = app.post_json("/api/v1/send", &body).await;
     assert_eq!(recovered.status, 200, "{:?}", recovered.body);

@@ -23,6 +23,7 @@ pub(super) fn branch_name(schema: &Schema) -> Option<String> {
             Schema::Bytes | Schema::BigDecimal => "bytes",
             Schema::String => "string",
             Schema::Uuid(UuidSchema::String) => "string",
+            Schema::Uuid(UuidSchema::Fixed(f)) => return Some(f.name.fullname(None)),
             Schema::Uuid(_) => "bytes",
             Schema::Decimal(d) => match &d.inner {
                 InnerDecimalSchema::Bytes => "bytes",

@@ -46,8 +46,8 @@ pub(super) fn timestamp(schema: &Schema, text: &str) -> Option<i64> {
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     let nanos = at.unix_timestamp_nanos();
     let n = match schema {
-        Schema::TimestampMillis | Schema::LocalTimestampMillis => nanos / 1_000_000,
-        Schema::TimestampMicros | Schema::LocalTimestampMicros => nanos / 1_000,
+        Schema::TimestampMillis | Schema::LocalTimestampMillis => nanos.div_euclid(1_000_000),
+        Schema::TimestampMicros | Schema::LocalTimestampMicros => nanos.div_euclid(1_000),
         _ => nanos,
     };
     i64::try_from(n).ok()

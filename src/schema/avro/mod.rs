@@ -8,6 +8,7 @@
 //! may also be a JSON number or a numeric string (`"12.34"`); a timestamp or date may also be an
 //! RFC 3339 text; a record's missing field takes the schema's default.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Schema, UuidSchema};
@@ -48,7 +49,11 @@ impl AvroSchema {
 
     /// `data` in Avro's binary encoding, appended to `out`.
     pub fn encode(&self, data: &Value, out: &mut Vec<u8>) -> Result<(), Mismatch> {
-        Writer { named: &self.named }.write(&self.root, data, out)
+        let writer = Writer {
+            named: &self.named,
+            steps: Cell::new(MAX_STEPS),
+        };
+        writer.write(&self.root, data, out)
     }
 }
 
@@ -63,7 +68,13 @@ fn collect_named(schema: &Schema, named: &mut HashMap<String, Schema>) {
         Schema::Enum(e) => {
             named.insert(e.name.fullname(None), schema.clone());
         }
-        Schema::Fixed(f) => {
+        Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
+            named.insert(f.name.fullname(None), schema.clone());
+        }
+        Schema::Decimal(DecimalSchema {
+            inner: InnerDecimalSchema::Fixed(f),
+            ..
+        }) => {
             named.insert(f.name.fullname(None), schema.clone());
         }
         Schema::Array(a) => collect_named(&a.items, named),
@@ -73,8 +84,13 @@ fn collect_named(schema: &Schema, named: &mut HashMap<String, Schema>) {
     }
 }
 
+/// Values written (or tried, for a bare union value) per record, at most: a recursive union
+/// tried branch by branch must not take a core for long.
+const MAX_STEPS: u32 = 1_000_000;
+
 struct Writer<'a> {
     named: &'a HashMap<String, Schema>,
+    steps: Cell<u32>,
 }
 
 fn expected(what: impl Into<String>) -> Mismatch {
@@ -83,6 +99,13 @@ fn expected(what: impl Into<String>) -> Mismatch {
 
 impl Writer<'_> {
     fn write(&self, schema: &Schema, data: &Value, out: &mut Vec<u8>) -> Result<(), Mismatch> {
+        let left = self.steps.get();
+        if left == 0 {
+            return Err(Mismatch::new(
+                "too deep or too ambiguous to write with this schema",
+            ));
+        }
+        self.steps.set(left - 1);
         match schema {
             Schema::Null => match data {
                 Value::Null => Ok(()),
@@ -161,7 +184,9 @@ impl Writer<'_> {
                 let text = data.as_str().ok_or_else(|| expected("uuid"))?;
                 let uuid = uuid::Uuid::parse_str(text).map_err(|_| expected("uuid"))?;
                 match inner {
-                    UuidSchema::String => write_bytes(text.as_bytes(), out),
+                    UuidSchema::String => {
+                        write_bytes(uuid.hyphenated().to_string().as_bytes(), out)
+                    }
                     UuidSchema::Bytes => write_bytes(uuid.as_bytes(), out),
                     UuidSchema::Fixed(_) => out.extend_from_slice(uuid.as_bytes()),
                 }
@@ -215,7 +240,13 @@ impl Writer<'_> {
                 let object = data.as_object().ok_or_else(|| {
                     expected(format!("record {} (object)", record.name.fullname(None)))
                 })?;
-                if let Some(unknown) = object.keys().find(|k| !record.lookup.contains_key(*k)) {
+                let is_field = |k: &String| {
+                    record
+                        .lookup
+                        .get(k)
+                        .is_some_and(|i| record.fields.get(*i).is_some_and(|f| f.name == *k))
+                };
+                if let Some(unknown) = object.keys().find(|k| !is_field(k)) {
                     return Err(Mismatch::new(format!(
                         "not a field of record {}",
                         record.name.fullname(None)
@@ -286,6 +317,9 @@ impl Writer<'_> {
         }
         let mut scratch = Vec::new();
         for (index, variant) in variants.iter().enumerate() {
+            if !self.may_fit(variant, data) {
+                continue;
+            }
             scratch.clear();
             if self.write(variant, data, &mut scratch).is_ok() {
                 write_long(index as i64, out);
@@ -297,6 +331,57 @@ impl Writer<'_> {
         Err(expected(format!("one of the union's types {names:?}")))
     }
 
+    /// Whether `data` is of the JSON kind `schema` reads (a record: an object of its fields):
+    /// a bare union value is only tried on the branches it may fit.
+    fn may_fit(&self, schema: &Schema, data: &Value) -> bool {
+        match (schema, data) {
+            (Schema::Null, Value::Null) | (Schema::Boolean, Value::Bool(_)) => true,
+            (Schema::Ref { name }, _) => self
+                .named
+                .get(&name.fullname(None))
+                .is_some_and(|named| self.may_fit(named, data)),
+            (Schema::Record(record), Value::Object(object)) => object
+                .keys()
+                .all(|k| record.fields.iter().any(|f| f.name == *k)),
+            (Schema::Map(_), Value::Object(_)) | (Schema::Array(_), Value::Array(_)) => true,
+            (
+                Schema::Int
+                | Schema::Long
+                | Schema::Float
+                | Schema::Double
+                | Schema::Decimal(_)
+                | Schema::Date
+                | Schema::TimeMillis
+                | Schema::TimeMicros
+                | Schema::TimestampMillis
+                | Schema::TimestampMicros
+                | Schema::TimestampNanos
+                | Schema::LocalTimestampMillis
+                | Schema::LocalTimestampMicros
+                | Schema::LocalTimestampNanos,
+                Value::Number(_),
+            ) => true,
+            (
+                Schema::String
+                | Schema::Bytes
+                | Schema::Enum(_)
+                | Schema::Fixed(_)
+                | Schema::Duration(_)
+                | Schema::Uuid(_)
+                | Schema::Decimal(_)
+                | Schema::Date
+                | Schema::TimestampMillis
+                | Schema::TimestampMicros
+                | Schema::TimestampNanos
+                | Schema::LocalTimestampMillis
+                | Schema::LocalTimestampMicros
+                | Schema::LocalTimestampNanos,
+                Value::String(_),
+            ) => true,
+            _ => false,
+        }
+    }
+
     fn write_decimal(
         &self,
         decimal: &DecimalSchema,
@@ -305,15 +390,24 @@ impl Writer<'_> {
     ) -> Result<(), Mismatch> {
         let what = || expected(format!("decimal({}, {})", decimal.precision, decimal.scale));
         let unscaled = match data {
-            Value::Number(n) => unscaled(&n.to_string(), decimal.scale).ok_or_else(what)?,
-            Value::String(text) => match unscaled(text, decimal.scale) {
-                Some(n) => n,
-                // Avro's JSON encoding: the two's-complement bytes as code points.
-                None => {
-                    let bytes = code_points(data).ok_or_else(what)?;
-                    return self.write_raw_decimal(decimal, &bytes, out);
+            // A JSON number, when it is exact: an integer, or a float of at most 15 significant
+            // digits (what a double keeps).
+            Value::Number(n) => {
+                let text = n.to_string();
+                let significant = text.bytes().filter(u8::is_ascii_digit).count();
+                if n.is_f64() && (significant > 15 || text.contains(['e', 'E'])) {
+                    return Err(Mismatch::new(format!(
+                        "a decimal number of more than 15 significant digits loses some: give decimal({}, {}) as Avro's byte string",
+                        decimal.precision, decimal.scale
+                    )));
                 }
-            },
+                unscaled(&text, decimal.scale).ok_or_else(what)?
+            }
+            // Avro's JSON encoding: the two's-complement bytes as code points.
+            Value::String(_) => {
+                let bytes = code_points(data).ok_or_else(what)?;
+                return self.write_raw_decimal(decimal, &bytes, out);
+            }
             _ => return Err(what()),
         };
         if digits(unscaled) > decimal.precision {

@@ -22,7 +22,7 @@ fn apache_avro_reads_what_is_written() {
         {"name":"tags","type":{"type":"array","items":"string"}},
         {"name":"extra","type":{"type":"map","values":"int"}},
         {"name":"next","type":["null","Order"],"default":null}]}"#;
-    let data = json!({"id": 42, "note": {"string": "hi"}, "kind": "B", "price": "-12.5",
+    let data = json!({"id": 42, "note": {"string": "hi"}, "kind": "B", "price": -12.5,
         "at": "2026-12-06T10:00:00Z", "tags": ["x", "y"], "extra": {"a": 1},
         "next": {"id": 1, "kind": "A", "price": 0.01, "at": 5, "tags": [], "extra": {}}});
     let bytes = encode(text, data).unwrap();
@@ -81,4 +81,31 @@ fn decimals_are_scaled_and_bounded() {
     let text = r#"{"type":"bytes","logicalType":"decimal","precision":3,"scale":1}"#;
     assert!(encode(text, json!(99.9)).is_ok());
     assert!(encode(text, json!(100)).is_err());
+    // A string is Avro's JSON encoding of the bytes: "0" is the single byte 0x30, 4.8 at scale 1.
+    assert_eq!(encode(text, json!("0")).unwrap(), vec![2, 0x30]);
+    // A float with more digits than a double keeps is refused, not rounded.
+    let wide = r#"{"type":"bytes","logicalType":"decimal","precision":38,"scale":2}"#;
+    assert!(encode(wide, json!(12345678901234567.89)).is_err());
+    assert!(encode(wide, json!(123456789012345678_i64)).is_ok());
+}
+
+#[test]
+fn a_recursive_union_tried_bare_is_bounded() {
+    let text = r#"{"type":"record","name":"N","fields":[{"name":"next","type":["null","N",
+        {"type":"record","name":"M","fields":[{"name":"next","type":["null","N","M"]},{"name":"z","type":"int"}]}]}]}"#;
+    let mut data = json!({"next": {"z": "not an int"}});
+    for _ in 0..60 {
+        data = json!({"next": data});
+    }
+    // Each level fits both records: without the step budget, 2^60 tries.
+    assert!(encode(text, data).is_err());
+}
+
+#[test]
+fn an_alias_is_not_a_field_name() {
+    let text = r#"{"type":"record","name":"R","fields":[{"name":"n","aliases":["old"],"type":"int","default":0}]}"#;
+    assert_eq!(
+        encode(text, json!({"old": 5})).unwrap_err(),
+        ".old: not a field of record R"
+    );
 }

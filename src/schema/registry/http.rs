@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use tracing::Instrument;
 
-use super::{Registry, DOWN, UP};
+use super::{Registry, DOWN, DOWN_FOR, UP};
 use crate::schema::{Format, SchemaError};
 
 const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -31,11 +31,6 @@ pub(super) struct VersionBody {
     pub(super) schema: Option<String>,
     #[serde(rename = "schemaType")]
     pub(super) schema_type: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub(super) struct IdBody {
-    pub(super) id: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,6 +56,14 @@ impl Registry {
         path: &[&str],
         body: Option<&serde_json::Value>,
     ) -> Result<T, Failure> {
+        if let Some(since) = *self.down_since.lock().expect("down lock") {
+            if self.state.load(Ordering::Relaxed) == DOWN && since.elapsed() < DOWN_FOR {
+                // No URL answered a moment ago: fail at once rather than wait again.
+                return Err(Failure::Unreachable(
+                    "no URL answered in the last second".into(),
+                ));
+            }
+        }
         let first = self.preferred.load(Ordering::Relaxed);
         let mut last_error = String::new();
         for attempt in 0..self.urls.len() {
@@ -114,7 +117,11 @@ impl Registry {
                         )
                     });
                 }
-                Ok((status, bytes)) if status.is_client_error() => {
+                Ok((status, bytes))
+                    if status.is_client_error()
+                        && status != StatusCode::REQUEST_TIMEOUT
+                        && status != StatusCode::TOO_MANY_REQUESTS =>
+                {
                     self.mark(index, UP);
                     let outcome = match status {
                         StatusCode::NOT_FOUND => "not_found",
@@ -126,7 +133,7 @@ impl Registry {
                 }
                 Ok((status, _)) => {
                     self.observer.called(lookup, "error", elapsed);
-                    last_error = format!("{} answered {status}", self.urls[index]);
+                    last_error = format!("{} answered {status}", host_of(&self.urls[index]));
                 }
                 Err(error) => {
                     self.observer.called(lookup, "error", elapsed);
@@ -142,6 +149,7 @@ impl Registry {
             }
         }
         self.state.store(DOWN, Ordering::Relaxed);
+        *self.down_since.lock().expect("down lock") = Some(Instant::now());
         tracing::warn!(lookup, error = %last_error, "Schema Registry unreachable");
         Err(Failure::Unreachable(last_error))
     }

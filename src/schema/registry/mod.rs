@@ -21,7 +21,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use self::http::{failure, format_of, host_of, Failure, IdBody, SchemaBody, VersionBody};
+use self::http::{failure, format_of, host_of, Failure, SchemaBody, VersionBody};
 use super::{Compiled, Format, SchemaError};
 
 mod http;
@@ -75,6 +75,12 @@ pub struct Version {
     pub version: i32,
 }
 
+/// Schema texts kept with their subject and id, at most (beyond, they are looked up again).
+const MAX_REGISTERED: usize = 10_000;
+
+/// How long after no URL answered calls fail at once, instead of each waiting for the timeout.
+const DOWN_FOR: Duration = Duration::from_secs(1);
+
 /// Subjects whose latest version is kept at most (beyond, a lookup is not cached).
 const MAX_LATEST: usize = 10_000;
 
@@ -96,6 +102,8 @@ pub struct Registry {
     observer: Arc<dyn RegistryObserver>,
     /// What the last call found: unknown, up or down.
     state: AtomicU8,
+    /// When no URL last answered.
+    down_since: Mutex<Option<Instant>>,
 }
 
 impl Registry {
@@ -107,9 +115,11 @@ impl Registry {
             .urls
             .iter()
             .map(|raw| {
-                let url = Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+                // The URL is not shown: it may hold credentials.
+                let url =
+                    Url::parse(raw).map_err(|e| format!("one of the URLs does not parse: {e}"))?;
                 if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-                    return Err(format!("{raw:?} is not an http(s) URL"));
+                    return Err("one of the URLs is not an http(s) URL".to_owned());
                 }
                 Ok(url)
             })
@@ -161,6 +171,7 @@ impl Registry {
             registered: Mutex::default(),
             observer,
             state: AtomicU8::new(UNKNOWN),
+            down_since: Mutex::new(None),
         })
     }
 
@@ -372,14 +383,16 @@ impl Registry {
         subject: &str,
         format: Format,
         text: &str,
+        may_register: bool,
     ) -> Result<Version, SchemaError> {
         let key = (subject.to_owned(), format, text.to_owned());
         let mut body = json!({ "schema": text });
         if format != Format::Avro {
             body["schemaType"] = format.registry_name().into();
         }
-        let IdBody { id } = self
-            .call(
+        if may_register {
+            // The answer's id is read from the lookup below, with the version.
+            self.call::<serde::de::IgnoredAny>(
                 "register",
                 Method::POST,
                 &["subjects", subject, "versions"],
@@ -387,6 +400,7 @@ impl Registry {
             )
             .await
             .map_err(|f| failure(f, format!("subject {subject:?} not found")))?;
+        }
         let found = match self
             .call::<VersionBody>(
                 "register",
@@ -404,14 +418,15 @@ impl Registry {
             Err(f) => {
                 return Err(failure(
                     f,
-                    format!("schema {id} not found under {subject:?}"),
+                    format!("the schema is not registered under {subject:?}"),
                 ))
             }
         };
-        self.registered
-            .lock()
-            .expect("registered lock")
-            .insert(key, found.clone());
+        let mut registered = self.registered.lock().expect("registered lock");
+        if registered.len() < MAX_REGISTERED {
+            registered.insert(key, found.clone());
+        }
+        drop(registered);
         Ok(found)
     }
 }

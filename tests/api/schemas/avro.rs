@@ -24,7 +24,7 @@ fn order(i: i64) -> Value {
     } else {
         json!(format!("n{i}"))
     };
-    json!({"id": i, "total": 100 * i, "note": note, "status": "PAID", "price": "12.50",
+    json!({"id": i, "total": 100 * i, "note": note, "status": "PAID", "price": 12.5,
         "at": "2026-12-06T10:00:00Z", "blob": "\u{0}\u{1}", "customer": {"name": format!("c{i}")},
         "lines": [{"sku": "a", "count": i}]})
 }

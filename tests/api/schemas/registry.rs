@@ -165,3 +165,24 @@ async fn credentials_the_registry_refuses_and_no_registry_at_all() {
     );
     assert_eq!(record_count(&bootstrap(), &topic).await, 1);
 }
+
+#[tokio::test]
+async fn under_a_record_name_a_schema_is_looked_up_never_registered() {
+    let app = app().await;
+    let topic = unique_topic("record-name");
+    let name = format!("shop.{}", topic.replace('-', "_"));
+    let (namespace, short) = name.rsplit_once('.').unwrap();
+    let schema = format!(
+        r#"{{"type":"record","name":"{short}","namespace":"{namespace}","fields":[{{"name":"n","type":"int"}}]}}"#
+    );
+    let body = json!({"topic": topic, "key": "k", "message": {"n": 1},
+        "valueSchema": {"schema": schema, "subjectNameStrategy": "RECORD_NAME"}});
+    let unknown = app.post_json("/api/v1/send", &body).await;
+    unknown.assert_problem(404, "schema-not-found");
+    let id = register(&name, "AVRO", &schema).await;
+    let known = app.post_json("/api/v1/send", &body).await;
+    assert_eq!(known.status, 200, "{:?}", known.body);
+    assert_eq!(known.body["valueSchema"]["id"], id);
+    assert_eq!(known.body["valueSchema"]["subject"], name.as_str());
+    assert_eq!(record_count(&bootstrap(), &topic).await, 1);
+}
