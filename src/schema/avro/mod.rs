@@ -16,11 +16,12 @@ use serde_json::Value;
 
 pub use self::binary::write_long;
 use self::binary::{branch_name, code_points, write_bytes};
-use self::logical::{date_days, digits, timestamp, unscaled};
+use self::logical::{date_days, timestamp};
 use super::Mismatch;
 
 mod binary;
 mod logical;
+mod shape;
 
 /// A parsed Avro schema and its named types, for `Ref`s.
 #[derive(Debug)]
@@ -329,135 +330,6 @@ impl Writer<'_> {
         }
         let names: Vec<String> = variants.iter().filter_map(branch_name).collect();
         Err(expected(format!("one of the union's types {names:?}")))
-    }
-
-    /// Whether `data` is of the JSON kind `schema` reads (a record: an object of its fields):
-    /// a bare union value is only tried on the branches it may fit.
-    fn may_fit(&self, schema: &Schema, data: &Value) -> bool {
-        match (schema, data) {
-            (Schema::Null, Value::Null) | (Schema::Boolean, Value::Bool(_)) => true,
-            (Schema::Ref { name }, _) => self
-                .named
-                .get(&name.fullname(None))
-                .is_some_and(|named| self.may_fit(named, data)),
-            (Schema::Record(record), Value::Object(object)) => object
-                .keys()
-                .all(|k| record.fields.iter().any(|f| f.name == *k)),
-            (Schema::Map(_), Value::Object(_)) | (Schema::Array(_), Value::Array(_)) => true,
-            (
-                Schema::Int
-                | Schema::Long
-                | Schema::Float
-                | Schema::Double
-                | Schema::Decimal(_)
-                | Schema::Date
-                | Schema::TimeMillis
-                | Schema::TimeMicros
-                | Schema::TimestampMillis
-                | Schema::TimestampMicros
-                | Schema::TimestampNanos
-                | Schema::LocalTimestampMillis
-                | Schema::LocalTimestampMicros
-                | Schema::LocalTimestampNanos,
-                Value::Number(_),
-            ) => true,
-            (
-                Schema::String
-                | Schema::Bytes
-                | Schema::Enum(_)
-                | Schema::Fixed(_)
-                | Schema::Duration(_)
-                | Schema::Uuid(_)
-                | Schema::Decimal(_)
-                | Schema::Date
-                | Schema::TimestampMillis
-                | Schema::TimestampMicros
-                | Schema::TimestampNanos
-                | Schema::LocalTimestampMillis
-                | Schema::LocalTimestampMicros
-                | Schema::LocalTimestampNanos,
-                Value::String(_),
-            ) => true,
-            _ => false,
-        }
-    }
-
-    fn write_decimal(
-        &self,
-        decimal: &DecimalSchema,
-        data: &Value,
-        out: &mut Vec<u8>,
-    ) -> Result<(), Mismatch> {
-        let what = || expected(format!("decimal({}, {})", decimal.precision, decimal.scale));
-        let unscaled = match data {
-            // A JSON number, when it is exact: an integer, or a float of at most 15 significant
-            // digits (what a double keeps).
-            Value::Number(n) => {
-                let text = n.to_string();
-                let significant = text.bytes().filter(u8::is_ascii_digit).count();
-                if n.is_f64() && (significant > 15 || text.contains(['e', 'E'])) {
-                    return Err(Mismatch::new(format!(
-                        "a decimal number of more than 15 significant digits loses some: give decimal({}, {}) as Avro's byte string",
-                        decimal.precision, decimal.scale
-                    )));
-                }
-                unscaled(&text, decimal.scale).ok_or_else(what)?
-            }
-            // Avro's JSON encoding: the two's-complement bytes as code points.
-            Value::String(_) => {
-                let bytes = code_points(data).ok_or_else(what)?;
-                return self.write_raw_decimal(decimal, &bytes, out);
-            }
-            _ => return Err(what()),
-        };
-        if digits(unscaled) > decimal.precision {
-            return Err(Mismatch::new(format!(
-                "more than {} digits (decimal({}, {}))",
-                decimal.precision, decimal.precision, decimal.scale
-            )));
-        }
-        let full = unscaled.to_be_bytes();
-        // The shortest two's-complement form.
-        let mut start = 0;
-        while start < 15 {
-            let (b, next) = (full[start], full[start + 1]);
-            if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
-                start += 1;
-            } else {
-                break;
-            }
-        }
-        self.write_raw_decimal(decimal, &full[start..], out)
-    }
-
-    fn write_raw_decimal(
-        &self,
-        decimal: &DecimalSchema,
-        bytes: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<(), Mismatch> {
-        match &decimal.inner {
-            InnerDecimalSchema::Bytes => {
-                write_bytes(bytes, out);
-                Ok(())
-            }
-            InnerDecimalSchema::Fixed(fixed) => {
-                if bytes.len() > fixed.size {
-                    return Err(expected(format!(
-                        "a decimal that fits {} bytes",
-                        fixed.size
-                    )));
-                }
-                let fill = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
-                    0xff
-                } else {
-                    0
-                };
-                out.extend(std::iter::repeat_n(fill, fixed.size - bytes.len()));
-                out.extend_from_slice(bytes);
-                Ok(())
-            }
-        }
     }
 }
 

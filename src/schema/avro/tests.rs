@@ -1,4 +1,5 @@
 //! Written by this module, read by apache-avro; mismatches and decimals.
+use super::logical::unscaled;
 use super::*;
 use serde_json::json;
 
