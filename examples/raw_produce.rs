@@ -5,8 +5,13 @@
 //! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:19692 --topic t \
 //!     --mode throughput --count 200000 --size 100 --producer idempotent
 //! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:19692 --topic t \
-//!     --mode latency --count 2000 --size 100 --producer idempotent
+//!     --mode latency --count 2000 --size 100 --producer idempotent --linger 0
+//! cargo run --release --example raw_produce -- --bootstrap 127.0.0.1:19692 --topic t \
+//!     --mode latency --count 20000 --size 100 --producer idempotent --in-flight 64
 //! ```
+//!
+//! `--linger MS` sets `linger.ms` (the service's 0 when not given); `--in-flight N`
+//! runs N one-at-a-time loops at once (latency mode), as N clients each awaiting its answer.
 //!
 //! Its records are the service's: a key, the payload, and the four headers the service adds to
 //! every record (`producer-mode`, `send-mode`, `timestamp`, `traceparent`), values of the same
@@ -31,6 +36,8 @@ struct Args {
     count: usize,
     size: usize,
     producer: String,
+    linger: Option<String>,
+    in_flight: usize,
 }
 
 fn args() -> Args {
@@ -41,6 +48,8 @@ fn args() -> Args {
         count: 100_000,
         size: 100,
         producer: "idempotent".into(),
+        linger: None,
+        in_flight: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +61,8 @@ fn args() -> Args {
             "--count" => args.count = value.parse().expect("--count is a number"),
             "--size" => args.size = value.parse().expect("--size is a number"),
             "--producer" => args.producer = value,
+            "--linger" => args.linger = Some(value),
+            "--in-flight" => args.in_flight = value.parse().expect("--in-flight is a number"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -64,7 +75,8 @@ fn producer(args: &Args) -> FutureProducer {
     config
         .set("bootstrap.servers", &args.bootstrap)
         .set("topic.metadata.propagation.max.ms", "2000")
-        .set("queue.buffering.max.kbytes", "65536");
+        .set("queue.buffering.max.kbytes", "65536")
+        .set("linger.ms", args.linger.as_deref().unwrap_or("0"));
     match args.producer.as_str() {
         "plain" => config
             .set("acks", "1")
@@ -148,20 +160,40 @@ async fn main() {
     let mut latencies = Vec::new();
     let mut failed = 0usize;
     if args.mode == "latency" {
-        for i in 0..args.count {
-            let key = format!("k{i}");
-            let sent = Instant::now();
-            let result = producer
-                .send(
-                    FutureRecord::to(&args.topic)
-                        .key(&key)
-                        .payload(&payload)
-                        .headers(service_headers(&args.producer)),
-                    Duration::from_secs(10),
-                )
-                .await;
-            latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-            failed += usize::from(result.is_err());
+        // `in_flight` loops, each sending one record and awaiting it; the records are shared out.
+        let loops = args.in_flight.max(1);
+        let each = args.count / loops;
+        let mut tasks = Vec::with_capacity(loops);
+        for l in 0..loops {
+            let producer = producer.clone();
+            let topic = args.topic.clone();
+            let payload = payload.clone();
+            let mode = args.producer.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(each);
+                let mut failed = 0usize;
+                for i in 0..each {
+                    let key = format!("k{l}-{i}");
+                    let sent = Instant::now();
+                    let result = producer
+                        .send(
+                            FutureRecord::to(&topic)
+                                .key(&key)
+                                .payload(&payload)
+                                .headers(service_headers(&mode)),
+                            Duration::from_secs(10),
+                        )
+                        .await;
+                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                    failed += usize::from(result.is_err());
+                }
+                (latencies, failed)
+            }));
+        }
+        for task in tasks {
+            let (l, f) = task.await.expect("a latency loop");
+            latencies.extend(l);
+            failed += f;
         }
     } else {
         // Records go in chunks of 1000 (as a batch request hands them over), with a window of
@@ -205,15 +237,22 @@ async fn main() {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
     latencies.sort_by(f64::total_cmp);
+    let records = if args.mode == "latency" {
+        latencies.len()
+    } else {
+        args.count
+    };
     println!(
-        "{{\"mode\":\"{}\",\"producer\":\"{}\",\"size\":{},\"records\":{},\"failed\":{},\"seconds\":{:.3},\"recordsPerSecond\":{:.1},\"p50Ms\":{:.3},\"p99Ms\":{:.3},\"cpuSeconds\":{:.3}}}",
+        "{{\"mode\":\"{}\",\"producer\":\"{}\",\"size\":{},\"lingerMs\":\"{}\",\"inFlight\":{},\"records\":{},\"failed\":{},\"seconds\":{:.3},\"recordsPerSecond\":{:.1},\"p50Ms\":{:.3},\"p99Ms\":{:.3},\"cpuSeconds\":{:.3}}}",
         args.mode,
         args.producer,
         args.size,
-        args.count,
+        args.linger.as_deref().unwrap_or("default"),
+        args.in_flight,
+        records,
         failed,
         seconds,
-        args.count as f64 / seconds,
+        records as f64 / seconds,
         percentile(&latencies, 50.0),
         percentile(&latencies, 99.0),
         cpu

@@ -19,6 +19,8 @@ use crate::settings::{Bootstrap, RuntimeKind, Settings};
 
 /// Brokers in the embedded cluster: enough for a realistic metadata answer and partitioning.
 const EMBEDDED_BROKERS: i32 = 3;
+/// The longest start-up waits for the cluster before the port opens anyway.
+const WARM_UP_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -128,6 +130,20 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     }
 
     let service = build(&settings, &bootstrap_servers, embedded.is_some())?;
+    // Before the port opens (in Lambda: in the init phase, which is not billed per request):
+    // the first request then finds its broker connected.
+    let warming = Instant::now();
+    if service.producers.warm_up(WARM_UP_TIMEOUT).await {
+        tracing::info!(
+            took_ms = warming.elapsed().as_millis() as u64,
+            "connected to the cluster"
+        );
+    } else {
+        tracing::warn!(
+            timeout_ms = WARM_UP_TIMEOUT.as_millis() as u64,
+            "the cluster did not answer at start-up: requests will connect"
+        );
+    }
     for mode in ProducerMode::ALL {
         tracing::info!(
             producer = mode.as_str(),

@@ -10,6 +10,7 @@ use rdkafka::producer::Producer;
 
 use super::delivery::{ErrorClass, SendError};
 use super::producers::{Inner, KafkaProducer, Producers};
+use super::record::ProducerMode;
 
 /// What the service knows about reaching the cluster, fed by librdkafka's error callback and by
 /// metadata probes.
@@ -47,6 +48,32 @@ impl Producers {
         tokio::task::spawn_blocking(move || this.probe_blocking(timeout))
             .await
             .unwrap_or_else(|_| Err(SendError::new(ErrorClass::Fatal, "probe task failed")))
+    }
+
+    /// Connects every producer to the cluster before the first request, at most `timeout` in
+    /// all. A first metadata request through the bootstrap servers names the brokers (librdkafka
+    /// then drops its bootstrap connection); a second one opens the connection to a named
+    /// broker, which a first record would otherwise wait for until a timer of librdkafka's
+    /// retries (`retry.backoff.ms`, 500 ms or more), and on which the idempotent producer asks
+    /// for its producer id. Returns whether the cluster answered; one that does not is left to
+    /// the requests (and to `/health/ready`).
+    pub async fn warm_up(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let warm = |mode: ProducerMode| {
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || {
+                let producer = &this.mode(mode).producer;
+                (0..2).all(|_| {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    probe_brokers(producer, left).is_ok()
+                })
+            })
+        };
+        let (plain, idempotent) =
+            tokio::join!(warm(ProducerMode::Plain), warm(ProducerMode::Idempotent));
+        let warm = plain.unwrap_or(false) && idempotent.unwrap_or(false);
+        self.inner.health.set(warm);
+        warm
     }
 
     /// Whether librdkafka says no broker can be reached.

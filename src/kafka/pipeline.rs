@@ -190,7 +190,7 @@ impl Producers {
             producer,
             delivery_guard,
             ..
-        } = self.via(via)?;
+        } = self.via(via, send)?;
         // Read the clock only when the queue is full.
         let mut deadline = None;
         loop {

@@ -16,7 +16,7 @@ use super::config::{InvalidSetting, ProducerOptions, Properties};
 use super::delivery::{ErrorClass, SendError};
 use super::health::BrokerHealth;
 use super::observer::{ClientStats, DeliveryObserver};
-use super::record::{Acks, ProducerMode, Via};
+use super::record::{Acks, ProducerMode, SendMode, Via};
 
 /// How long past `message.timeout.ms` a sync request waits for librdkafka's own verdict before
 /// answering 504 by itself. librdkafka reports a queued record at `message.timeout.ms` and times
@@ -89,7 +89,11 @@ pub(super) struct Inner {
     /// Plain producers for the other `acks` levels, each built on the first request that asks
     /// for it (indexed by [`Acks`]), then shared like the others.
     by_acks: [OnceLock<ModeProducer>; 3],
-    /// Held while one of `by_acks` is being built, so that it is built once.
+    /// The producers of async sends (indexed by [`ProducerMode`]): the mode's settings with a
+    /// linger, built on the first async request of that mode (Lambda, whose async sends wait for
+    /// their report, never needs them).
+    batching: [OnceLock<ModeProducer>; 2],
+    /// Held while one of `by_acks` or `batching` is being built, so that it is built once.
     building: Mutex<()>,
     /// What the producers were built from, for the ones built later.
     options: ProducerOptions,
@@ -120,13 +124,14 @@ impl Producers {
         observer: Arc<dyn DeliveryObserver>,
     ) -> Result<Self, InvalidSetting> {
         let health = Arc::new(BrokerHealth::default());
-        let build_one = |mode| build_producer(mode, None, options, &health, &observer);
-        let plain = build_one(ProducerMode::Plain)?;
+        let own = |mode| build_one(mode, None, false, options, &health, &observer);
+        let plain = own(ProducerMode::Plain)?;
         let inner = Inner {
             plain_acks: plain.summary.get("acks").and_then(|a| Acks::parse(a).ok()),
             plain,
-            idempotent: build_one(ProducerMode::Idempotent)?,
+            idempotent: own(ProducerMode::Idempotent)?,
             by_acks: Default::default(),
+            batching: Default::default(),
             building: Mutex::new(()),
             options: options.clone(),
             cluster_id: OnceLock::new(),
@@ -158,17 +163,31 @@ impl Producers {
     }
 
     /// The producer that sends what goes `via`: the mode's own, or for the plain mode with
-    /// another `acks` than its configured one, a producer of that level, built on first use.
-    pub(super) fn via(&self, via: Via) -> Result<&ModeProducer, SendError> {
+    /// another `acks` than its configured one, a producer of that level, built on first use. An
+    /// async send of the mode's own settings goes through the mode's async producer (with a
+    /// linger), built on first use, unless async sends wait for their report (Lambda).
+    pub(super) fn via(&self, via: Via, send: SendMode) -> Result<&ModeProducer, SendError> {
         let acks = match (via.mode, via.acks) {
-            (ProducerMode::Idempotent, _) => return Ok(&self.inner.idempotent),
-            (ProducerMode::Plain, None) => return Ok(&self.inner.plain),
-            (ProducerMode::Plain, Some(acks)) if Some(acks) == self.inner.plain_acks => {
-                return Ok(&self.inner.plain)
+            (ProducerMode::Plain, Some(acks)) if Some(acks) != self.inner.plain_acks => acks,
+            (mode, _) if send == SendMode::Async && !self.inner.await_async_delivery => {
+                let cell = &self.inner.batching[mode as usize];
+                return self.built(cell, || build_producer(mode, None, true, self));
             }
-            (ProducerMode::Plain, Some(acks)) => acks,
+            (ProducerMode::Idempotent, _) => return Ok(&self.inner.idempotent),
+            (ProducerMode::Plain, _) => return Ok(&self.inner.plain),
         };
         let cell = &self.inner.by_acks[acks as usize];
+        self.built(cell, || {
+            build_producer(ProducerMode::Plain, Some(acks), false, self)
+        })
+    }
+
+    /// The producer in `cell`, built by `build` the first time (once, whoever asks at once).
+    fn built<'a>(
+        &'a self,
+        cell: &'a OnceLock<ModeProducer>,
+        build: impl FnOnce() -> Result<ModeProducer, InvalidSetting>,
+    ) -> Result<&'a ModeProducer, SendError> {
         if let Some(producer) = cell.get() {
             return Ok(producer);
         }
@@ -180,26 +199,31 @@ impl Producers {
         if let Some(producer) = cell.get() {
             return Ok(producer);
         }
-        let producer = build_producer(
-            ProducerMode::Plain,
-            Some(acks),
-            &self.inner.options,
-            &self.inner.health,
-            &self.inner.observer,
-        )
-        .map_err(|e| SendError::new(ErrorClass::Fatal, e.to_string()))?;
+        let producer = build().map_err(|e| SendError::new(ErrorClass::Fatal, e.to_string()))?;
         tracing::info!(
-            acks = acks.as_str(),
-            "plain producer built for a request's acks"
+            client = producer.summary.get("client.id").map_or("", String::as_str),
+            "producer built on first use"
         );
         Ok(cell.get_or_init(|| producer))
     }
 
-    /// Every producer built so far: the two modes', then those built for a request's `acks`.
+    /// The effective librdkafka settings of the mode's async producer, once one was built.
+    pub fn async_summary(&self, mode: ProducerMode) -> Option<&BTreeMap<String, String>> {
+        self.inner.batching[mode as usize].get().map(|p| &p.summary)
+    }
+
+    /// Every producer built so far: the two modes', then those built for async sends and for a
+    /// request's `acks`.
     fn all(&self) -> impl Iterator<Item = &ModeProducer> {
         [&self.inner.plain, &self.inner.idempotent]
             .into_iter()
-            .chain(self.inner.by_acks.iter().filter_map(OnceLock::get))
+            .chain(
+                self.inner
+                    .batching
+                    .iter()
+                    .chain(&self.inner.by_acks)
+                    .filter_map(OnceLock::get),
+            )
     }
 
     /// The effective librdkafka settings of one producer, secrets redacted.
@@ -265,10 +289,30 @@ impl Producers {
     }
 }
 
-/// The mode's producer, or with `acks`, one that acknowledges at that level instead.
+/// The mode's producer, or with `acks`, one that acknowledges at that level instead, or with
+/// `for_async`, one for async sends.
 fn build_producer(
     mode: ProducerMode,
     acks: Option<Acks>,
+    for_async: bool,
+    producers: &Producers,
+) -> Result<ModeProducer, InvalidSetting> {
+    let inner = &producers.inner;
+    build_one(
+        mode,
+        acks,
+        for_async,
+        &inner.options,
+        &inner.health,
+        &inner.observer,
+    )
+}
+
+/// [`build_producer`] from its parts (the mode's own producers are built before [`Producers`]).
+fn build_one(
+    mode: ProducerMode,
+    acks: Option<Acks>,
+    for_async: bool,
     options: &ProducerOptions,
     health: &Arc<BrokerHealth>,
     observer: &Arc<dyn DeliveryObserver>,
@@ -277,11 +321,14 @@ fn build_producer(
     if let Some(acks) = acks {
         properties = properties.with_acks(acks);
     }
+    if for_async {
+        properties = properties.for_async();
+    }
     let producer: KafkaProducer = properties
         .client_config()
         .create_with_context(ProducerContext {
             mode,
-            reports_stats: acks.is_none(),
+            reports_stats: acks.is_none() && !for_async,
             health: health.clone(),
             observer: observer.clone(),
             #[cfg(feature = "msk-iam")]

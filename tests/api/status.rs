@@ -57,6 +57,57 @@ async fn producer_settings_can_be_overridden_per_mode() {
             .summary(kafka_producer::kafka::ProducerMode::Plain)["linger.ms"],
         "1"
     );
+    // The operator's linger is the async producers' too.
+    let topic = unique_topic("override-async");
+    let queued = app
+        .post_json(
+            "/api/v1/send",
+            &json!({"topic": topic, "isAsync": true, "isIdempotent": false}),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{:?}", queued.body);
+    let summary = app
+        .producers
+        .async_summary(kafka_producer::kafka::ProducerMode::Plain)
+        .expect("the plain async producer, built by the async send");
+    assert_eq!(summary["linger.ms"], "1");
+    assert_eq!(summary["acks"], "all");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sync_sends_do_not_linger_and_async_ones_go_through_a_producer_that_does() {
+    use kafka_producer::kafka::ProducerMode::Idempotent;
+    let app = TestApp::spawn().await;
+    assert_eq!(app.producers.summary(Idempotent)["linger.ms"], "0");
+    assert!(app.producers.async_summary(Idempotent).is_none());
+    let topic = unique_topic("linger");
+    let sync = app
+        .post_json(
+            "/api/v1/send",
+            &json!({"topic": topic, "key": "k", "message": "sync"}),
+        )
+        .await;
+    assert_eq!(sync.status, 200, "{:?}", sync.body);
+    let queued = app
+        .post_json(
+            "/api/v1/send",
+            &json!({"topic": topic, "key": "k", "message": "async", "isAsync": true}),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{:?}", queued.body);
+    let summary = app.producers.async_summary(Idempotent).expect("built");
+    assert_eq!(summary["linger.ms"], "5");
+    assert_eq!(summary["client.id"], "kafka-producer-idempotent-async");
+    assert_eq!(summary["enable.idempotence"], "true");
+    let records = read_topic(&bootstrap(), &topic, 2, std::time::Duration::from_secs(15)).await;
+    let values: Vec<_> = records.iter().map(|r| r.value.as_str()).collect();
+    assert_eq!(
+        values,
+        ["sync", "async"],
+        "both landed, once each, in order"
+    );
+    assert_eq!(records[1].header("send-mode"), Some("async"));
     app.stop().await;
 }
 
