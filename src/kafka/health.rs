@@ -50,8 +50,8 @@ impl Producers {
             .unwrap_or_else(|_| Err(SendError::new(ErrorClass::Fatal, "probe task failed")))
     }
 
-    /// Connects every producer to the cluster before the first request, at most `timeout` in
-    /// all. A first metadata request through the bootstrap servers names the brokers (librdkafka
+    /// Connects every producer (the modes' own and their async ones) to the cluster before the
+    /// first request, at most `timeout` in all. A first metadata request through the bootstrap servers names the brokers (librdkafka
     /// then drops its bootstrap connection); a second one opens the connection to a named
     /// broker, which a first record would otherwise wait for until a timer of librdkafka's
     /// retries (`retry.backoff.ms`, 500 ms or more), and on which the idempotent producer asks
@@ -59,19 +59,31 @@ impl Producers {
     /// the requests (and to `/health/ready`).
     pub async fn warm_up(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let warm = |mode: ProducerMode| {
+        let warm = |mode: ProducerMode, for_async: bool| {
             let this = self.clone();
             tokio::task::spawn_blocking(move || {
-                let producer = &this.mode(mode).producer;
+                let producer = if for_async {
+                    match this.inner.batching[mode as usize].get() {
+                        Some(producer) => &producer.producer,
+                        None => return true,
+                    }
+                } else {
+                    &this.mode(mode).producer
+                };
                 (0..2).all(|_| {
                     let left = deadline.saturating_duration_since(Instant::now());
                     probe_brokers(producer, left).is_ok()
                 })
             })
         };
-        let (plain, idempotent) =
-            tokio::join!(warm(ProducerMode::Plain), warm(ProducerMode::Idempotent));
-        let warm = plain.unwrap_or(false) && idempotent.unwrap_or(false);
+        let warmed = futures_util::future::join_all([
+            warm(ProducerMode::Plain, false),
+            warm(ProducerMode::Idempotent, false),
+            warm(ProducerMode::Plain, true),
+            warm(ProducerMode::Idempotent, true),
+        ])
+        .await;
+        let warm = warmed.into_iter().all(|w| w.unwrap_or(false));
         self.inner.health.set(warm);
         warm
     }

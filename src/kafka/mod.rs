@@ -6,9 +6,11 @@
 //! answers with a [`Delivered`] position or a [`SendError`] sorted into an [`ErrorClass`].
 //!
 //! - `config`: librdkafka properties per producer: the service's defaults, the operator's.
-//! - `producers`: the producer pair, built once (and a plain producer per other `acks` level a
-//!   request asks for, built on first use); queue depth, fatal errors, flush.
-//! - `pipeline`: enqueue and settle, one path for one record and for many.
+//! - `producers`: the producer pair and, outside Lambda, one more per mode for async sends, built
+//!   once (and a plain producer per other `acks` level a request asks for, built on first use);
+//!   queue depth, fatal errors, flush.
+//! - `pipeline`: enqueue and settle, one path for one record and for many; `report`: each
+//!   record's delivery report, handed to its request or counted on arrival (async sends).
 //! - `health`: broker reachability and metadata probes; `metadata`: the cluster's id, brokers,
 //!   topics and partitions.
 //! - `observer`: what the producers report upwards (outcomes, librdkafka statistics).
@@ -26,6 +28,7 @@ mod observer;
 mod pipeline;
 mod producers;
 mod record;
+mod report;
 
 pub use config::{Given, InvalidSetting, Overrides, ProducerOptions};
 pub use delivery::{Delivered, ErrorClass, SendError};

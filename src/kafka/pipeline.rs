@@ -2,14 +2,12 @@
 //! per partition is kept within each producer), then their delivery reports are awaited under
 //! one timer and counted once through the observer. A single record is a batch of one.
 
-use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureRecord};
-use tracing::Instrument;
+use rdkafka::producer::BaseRecord;
 
 use super::delivery::{Delivered, ErrorClass, SendError};
 use super::observer::Delivery;
@@ -18,6 +16,7 @@ use super::record::{
     OutgoingRecord, ProducerMode, SendMode, TopicName, Via, HEADER_PRODUCER_MODE, HEADER_SEND_MODE,
     HEADER_TIMESTAMP,
 };
+use super::report::{failure, Report, ReportFuture, Unawaited};
 
 /// How a send ended from the caller's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +76,36 @@ impl Producers {
                 .collect();
         }
         let mut results = Vec::with_capacity(records.len());
-        let mut pending = Vec::with_capacity(records.len());
         let timestamp = now_rfc3339();
+        if send == SendMode::Async && !self.inner.await_async_delivery {
+            // Nobody waits: each report is counted as it comes ([`super::report`]).
+            let span = tracing::Span::current();
+            for (record, via) in records {
+                let counted = Unawaited {
+                    topic: record.topic.clone(),
+                    bytes: record.size(),
+                    mode: via.mode,
+                    started,
+                    span: span.clone(),
+                };
+                let queued = self
+                    .enqueue(record, *via, send, &timestamp, Report::Counted(counted))
+                    .await;
+                results.push(match queued {
+                    Ok(_) => Ok(Outcome::Queued),
+                    Err(error) => Err(self.refused(record, via.mode, send, error)),
+                });
+            }
+            return results;
+        }
+        let mut pending = Vec::with_capacity(records.len());
         for (record, via) in records {
-            match self.enqueue(record, *via, send, &timestamp).await {
-                Ok((future, guard)) => {
+            let (request, report) = tokio::sync::oneshot::channel();
+            match self
+                .enqueue(record, *via, send, &timestamp, Report::Awaited(request))
+                .await
+            {
+                Ok(guard) => {
                     let sent = Sent {
                         topic: record.topic.clone(),
                         bytes: record.size(),
@@ -89,7 +113,7 @@ impl Producers {
                         send,
                         guard,
                     };
-                    pending.push((future, sent));
+                    pending.push((report, sent));
                     results.push(Ok(Outcome::Queued));
                 }
                 Err(error) => results.push(Err(self.refused(record, via.mode, send, error))),
@@ -99,20 +123,6 @@ impl Producers {
         // bounded by the enqueue timeout, does not eat into it); latencies from the start.
         let queued = Instant::now();
         if pending.is_empty() {
-            return results;
-        }
-        if send == SendMode::Async && !self.inner.await_async_delivery {
-            let count = pending.len() as i64;
-            let this = self.clone();
-            this.inner.unsettled.fetch_add(count, Ordering::SeqCst);
-            // In the request's span: the delivery report's log line carries its request id.
-            self.inner.settling.spawn(
-                async move {
-                    this.settle_all(pending, started, queued).await;
-                    this.inner.unsettled.fetch_sub(count, Ordering::SeqCst);
-                }
-                .in_current_span(),
-            );
             return results;
         }
         let mut settled = self.settle_all(pending, started, queued).await.into_iter();
@@ -141,14 +151,16 @@ impl Producers {
 
     /// Puts the record in the producer's queue with the service's headers, waiting up to the
     /// enqueue timeout for room; `timestamp` is the `timestamp` header's value (one for all the
-    /// records of a batch). Hands back the report's future and how long it may take.
+    /// records of a batch); its delivery report goes where `report` says. Hands back how long the
+    /// report may take.
     async fn enqueue(
         &self,
         record: &OutgoingRecord,
         via: Via,
         send: SendMode,
         timestamp: &str,
-    ) -> Result<(DeliveryFuture, Duration), SendError> {
+        report: Report,
+    ) -> Result<Duration, SendError> {
         // The service's three headers, except those the caller gave (the compatible APIs pass
         // a caller's headers through as given; the service's own API refuses those names).
         let given = |name: &str| record.headers.iter().any(|(n, _)| n == name);
@@ -171,19 +183,20 @@ impl Producers {
                 value: value.as_deref(),
             });
         }
-        let mut future_record: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(record.topic.as_str()).headers(headers);
+        let counted = matches!(report, Report::Counted(_));
+        let mut base_record: BaseRecord<'_, [u8], [u8], Box<Report>> =
+            BaseRecord::with_opaque_to(record.topic.as_str(), Box::new(report)).headers(headers);
         if let Some(key) = &record.key {
-            future_record = future_record.key(key.as_slice());
+            base_record = base_record.key(key.as_slice());
         }
         if let Some(value) = &record.value {
-            future_record = future_record.payload(value.as_slice());
+            base_record = base_record.payload(value.as_slice());
         }
         if let Some(partition) = record.partition {
-            future_record = future_record.partition(partition);
+            base_record = base_record.partition(partition);
         }
         if let Some(timestamp) = record.timestamp {
-            future_record = future_record.timestamp(timestamp);
+            base_record = base_record.timestamp(timestamp);
         }
 
         let ModeProducer {
@@ -191,20 +204,31 @@ impl Producers {
             delivery_guard,
             ..
         } = self.via(via, send)?;
+        // Counted before it is queued (its report may come at once), uncounted if it is not.
+        let unsettled = &self.inner.unsettled;
+        if counted {
+            unsettled.fetch_add(1, Ordering::SeqCst);
+        }
+        let refused = |error: SendError| {
+            if counted {
+                unsettled.fetch_sub(1, Ordering::SeqCst);
+            }
+            error
+        };
         // Read the clock only when the queue is full.
         let mut deadline = None;
         loop {
-            match producer.send_result(future_record) {
-                Ok(future) => return Ok((future, *delivery_guard)),
+            match producer.send(base_record) {
+                Ok(()) => return Ok(*delivery_guard),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
                     if Instant::now()
                         < *deadline
                             .get_or_insert_with(|| Instant::now() + self.inner.enqueue_timeout) =>
                 {
-                    future_record = back;
+                    base_record = back;
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                Err((error, _)) => return Err(SendError::from_kafka(&error)),
+                Err((error, _)) => return Err(refused(SendError::from_kafka(&error))),
             }
         }
     }
@@ -216,7 +240,7 @@ impl Producers {
     /// registered per record.
     async fn settle_all(
         &self,
-        pending: Vec<(DeliveryFuture, Sent)>,
+        pending: Vec<(ReportFuture, Sent)>,
         started: Instant,
         queued: Instant,
     ) -> Vec<Result<Delivered, SendError>> {
@@ -231,7 +255,7 @@ impl Producers {
         for (mut future, s) in pending {
             let guard = s.guard;
             // Out of time: only a report already there counts.
-            let late = |future: &mut DeliveryFuture| {
+            let late = |future: &mut ReportFuture| {
                 future
                     .now_or_never()
                     .map_or_else(|| Err(SendError::no_report(guard)), |r| self.verdict(r))
@@ -260,21 +284,13 @@ impl Producers {
     }
 
     /// The caller's view of a delivery report.
-    fn verdict(&self, report: <DeliveryFuture as Future>::Output) -> Result<Delivered, SendError> {
+    fn verdict(
+        &self,
+        report: Result<Result<Delivered, KafkaError>, tokio::sync::oneshot::error::RecvError>,
+    ) -> Result<Delivered, SendError> {
         match report {
-            Ok(Ok(delivery)) => Ok(Delivered {
-                partition: delivery.partition,
-                offset: (delivery.offset >= 0).then_some(delivery.offset),
-                timestamp: delivery.timestamp.to_millis(),
-            }),
-            Ok(Err((error, _message))) => {
-                let mut error = SendError::from_kafka(&error);
-                // A record that timed out while no broker answered was never reachable: say so.
-                if error.class == ErrorClass::Timeout && self.inner.health.is_down() {
-                    error.class = ErrorClass::Unavailable;
-                }
-                Err(error)
-            }
+            Ok(Ok(delivered)) => Ok(delivered),
+            Ok(Err(error)) => Err(failure(&error, &self.inner.health)),
             Err(_canceled) => Err(SendError::new(
                 ErrorClass::Fatal,
                 "the producer was closed before the record was delivered",

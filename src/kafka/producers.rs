@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, Producer};
-use tokio_util::task::TaskTracker;
+use rdkafka::producer::{DeliveryResult, Producer, ThreadedProducer};
 
 use super::config::{InvalidSetting, ProducerOptions, Properties};
 use super::delivery::{ErrorClass, SendError};
 use super::health::BrokerHealth;
 use super::observer::{ClientStats, DeliveryObserver};
 use super::record::{Acks, ProducerMode, SendMode, Via};
+use super::report::{Counting, Report};
 
 /// How long past `message.timeout.ms` a sync request waits for librdkafka's own verdict before
 /// answering 504 by itself. librdkafka reports a queued record at `message.timeout.ms` and times
@@ -24,15 +24,16 @@ use super::record::{Acks, ProducerMode, SendMode, Via};
 /// report not come (the record may still land).
 const DELIVERY_GUARD_MARGIN: Duration = Duration::from_secs(2);
 
-/// The context of both producers: forwards librdkafka's global errors to the logs and to
-/// [`BrokerHealth`], its statistics to the observer, and makes MSK IAM tokens.
+/// The context of every producer: forwards librdkafka's global errors to the logs and to
+/// [`BrokerHealth`], its statistics to the observer, delivery reports to their requests (or
+/// counts them: [`super::report`]), and makes MSK IAM tokens.
 pub struct ProducerContext {
     mode: ProducerMode,
-    /// Whether librdkafka's statistics go to the observer (the mode's own producer does; a
-    /// producer built for a request's `acks` does not, so that the mode's figures stay its own).
+    /// Whether librdkafka's statistics go to the observer (the mode's own producer does; one
+    /// built for async sends or a request's `acks` does not, so that the mode's figures stay
+    /// its own).
     reports_stats: bool,
-    health: Arc<BrokerHealth>,
-    observer: Arc<dyn DeliveryObserver>,
+    counting: Counting,
     #[cfg(feature = "msk-iam")]
     msk_iam: Option<super::msk_iam::MskIam>,
 }
@@ -57,7 +58,7 @@ impl ClientContext for ProducerContext {
 
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
-            self.health.set(false);
+            self.counting.health.set(false);
         }
         tracing::warn!(producer = self.mode.as_str(), error = %error, reason, "kafka client error");
     }
@@ -66,12 +67,22 @@ impl ClientContext for ProducerContext {
         if !self.reports_stats {
             return;
         }
-        self.observer
+        self.counting
+            .observer
             .client_stats(self.mode, ClientStats::of(&statistics));
     }
 }
 
-pub(super) type KafkaProducer = FutureProducer<ProducerContext>;
+impl rdkafka::producer::ProducerContext for ProducerContext {
+    type DeliveryOpaque = Box<Report>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, report: Box<Report>) {
+        self.counting.deliver(result, *report);
+    }
+}
+
+/// A librdkafka producer with its own thread serving delivery reports.
+pub(super) type KafkaProducer = ThreadedProducer<ProducerContext>;
 
 pub(super) struct ModeProducer {
     pub(super) producer: KafkaProducer,
@@ -90,10 +101,12 @@ pub(super) struct Inner {
     /// for it (indexed by [`Acks`]), then shared like the others.
     by_acks: [OnceLock<ModeProducer>; 3],
     /// The producers of async sends (indexed by [`ProducerMode`]): the mode's settings with a
-    /// linger, built on the first async request of that mode (Lambda, whose async sends wait for
-    /// their report, never needs them).
-    batching: [OnceLock<ModeProducer>; 2],
-    /// Held while one of `by_acks` or `batching` is being built, so that it is built once.
+    /// linger, built with the others (none in Lambda, whose async sends wait for their report
+    /// and go through the mode's own). Built up front, not on the first async request: a
+    /// producer built then would meet its first records cold (connections, producer id), and a
+    /// fault at that moment would fail them (the first async records of fault scenario 1).
+    pub(super) batching: [OnceLock<ModeProducer>; 2],
+    /// Held while one of `by_acks` is being built, so that it is built once.
     building: Mutex<()>,
     /// What the producers were built from, for the ones built later.
     options: ProducerOptions,
@@ -104,11 +117,10 @@ pub(super) struct Inner {
     pub(super) enqueue_timeout: Duration,
     /// Async sends wait for their delivery report before returning (Lambda).
     pub(super) await_async_delivery: bool,
-    /// The tasks settling async records answered 202: the flush at shutdown waits for them.
-    pub(super) settling: TaskTracker,
-    /// Async records answered 202 whose outcome has not been counted yet: what the flush
-    /// reports as lost if it gives up (the tracker counts tasks, a batch's task many records).
-    pub(super) unsettled: AtomicI64,
+    /// Async records answered 202 whose outcome has not been counted yet (by the producers'
+    /// delivery callback): what the flush at shutdown waits for, and reports as lost if it
+    /// gives up.
+    pub(super) unsettled: Arc<AtomicI64>,
 }
 
 /// The plain and idempotent producers, shared by every request. Cloning is an `Arc` bump.
@@ -123,8 +135,12 @@ impl Producers {
         options: &ProducerOptions,
         observer: Arc<dyn DeliveryObserver>,
     ) -> Result<Self, InvalidSetting> {
-        let health = Arc::new(BrokerHealth::default());
-        let own = |mode| build_one(mode, None, false, options, &health, &observer);
+        let counting = Counting {
+            health: Arc::new(BrokerHealth::default()),
+            observer: observer.clone(),
+            unsettled: Arc::new(AtomicI64::new(0)),
+        };
+        let own = |mode| build_one(mode, None, false, options, &counting);
         let plain = own(ProducerMode::Plain)?;
         let inner = Inner {
             plain_acks: plain.summary.get("acks").and_then(|a| Acks::parse(a).ok()),
@@ -135,19 +151,18 @@ impl Producers {
             building: Mutex::new(()),
             options: options.clone(),
             cluster_id: OnceLock::new(),
-            health: health.clone(),
-            observer: observer.clone(),
+            health: counting.health.clone(),
+            observer,
             enqueue_timeout: options.enqueue_timeout,
             await_async_delivery: options.await_async_delivery,
-            settling: {
-                // Closed from the start: `wait` then ends whenever no settle task is running,
-                // and tasks spawned later are still tracked.
-                let settling = TaskTracker::new();
-                settling.close();
-                settling
-            },
-            unsettled: AtomicI64::new(0),
+            unsettled: counting.unsettled.clone(),
         };
+        if !options.await_async_delivery {
+            for mode in ProducerMode::ALL {
+                let producer = build_one(mode, None, true, options, &counting)?;
+                let _ = inner.batching[mode as usize].set(producer);
+            }
+        }
         let producers = Producers {
             inner: Arc::new(inner),
         };
@@ -162,23 +177,23 @@ impl Producers {
         }
     }
 
-    /// The producer that sends what goes `via`: the mode's own, or for the plain mode with
-    /// another `acks` than its configured one, a producer of that level, built on first use. An
-    /// async send of the mode's own settings goes through the mode's async producer (with a
-    /// linger), built on first use, unless async sends wait for their report (Lambda).
+    /// The producer that sends what goes `via`: the mode's own (or its async one for an async
+    /// send, when there is one: not in Lambda), or for the plain mode with another `acks` than
+    /// its configured one, a producer of that level, built on first use.
     pub(super) fn via(&self, via: Via, send: SendMode) -> Result<&ModeProducer, SendError> {
         let acks = match (via.mode, via.acks) {
             (ProducerMode::Plain, Some(acks)) if Some(acks) != self.inner.plain_acks => acks,
-            (mode, _) if send == SendMode::Async && !self.inner.await_async_delivery => {
-                let cell = &self.inner.batching[mode as usize];
-                return self.built(cell, || build_producer(mode, None, true, self));
+            (mode, _) => {
+                let batching = self.inner.batching[mode as usize].get();
+                return Ok(match batching {
+                    Some(producer) if send == SendMode::Async => producer,
+                    _ => self.mode(mode),
+                });
             }
-            (ProducerMode::Idempotent, _) => return Ok(&self.inner.idempotent),
-            (ProducerMode::Plain, _) => return Ok(&self.inner.plain),
         };
         let cell = &self.inner.by_acks[acks as usize];
         self.built(cell, || {
-            build_producer(ProducerMode::Plain, Some(acks), false, self)
+            build_producer(ProducerMode::Plain, Some(acks), self)
         })
     }
 
@@ -207,7 +222,7 @@ impl Producers {
         Ok(cell.get_or_init(|| producer))
     }
 
-    /// The effective librdkafka settings of the mode's async producer, once one was built.
+    /// The effective librdkafka settings of the mode's async producer (none in Lambda).
     pub fn async_summary(&self, mode: ProducerMode) -> Option<&BTreeMap<String, String>> {
         self.inner.batching[mode as usize].get().map(|p| &p.summary)
     }
@@ -278,8 +293,11 @@ impl Producers {
         // librdkafka's own queue length also counts events that are not records (errors,
         // statistics): the count that matters is of the accepted records not yet settled.
         let _ = tokio::task::spawn_blocking(move || this.flush_blocking(timeout)).await;
-        // A report librdkafka has handed over is counted by its settle task a moment later.
-        let _ = tokio::time::timeout_at(deadline, self.inner.settling.wait()).await;
+        // A report being counted on the polling thread as the flush returned is done a moment
+        // later.
+        while self.unsettled() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         self.unsettled()
     }
 
@@ -289,33 +307,29 @@ impl Producers {
     }
 }
 
-/// The mode's producer, or with `acks`, one that acknowledges at that level instead, or with
-/// `for_async`, one for async sends.
+/// A producer built after the others: the mode's, acknowledging at `acks`.
 fn build_producer(
     mode: ProducerMode,
     acks: Option<Acks>,
-    for_async: bool,
     producers: &Producers,
 ) -> Result<ModeProducer, InvalidSetting> {
     let inner = &producers.inner;
-    build_one(
-        mode,
-        acks,
-        for_async,
-        &inner.options,
-        &inner.health,
-        &inner.observer,
-    )
+    let counting = Counting {
+        health: inner.health.clone(),
+        observer: inner.observer.clone(),
+        unsettled: inner.unsettled.clone(),
+    };
+    build_one(mode, acks, false, &inner.options, &counting)
 }
 
-/// [`build_producer`] from its parts (the mode's own producers are built before [`Producers`]).
+/// The mode's producer, or with `acks`, one that acknowledges at that level instead, or with
+/// `for_async`, the one for its async sends.
 fn build_one(
     mode: ProducerMode,
     acks: Option<Acks>,
     for_async: bool,
     options: &ProducerOptions,
-    health: &Arc<BrokerHealth>,
-    observer: &Arc<dyn DeliveryObserver>,
+    counting: &Counting,
 ) -> Result<ModeProducer, InvalidSetting> {
     let mut properties = Properties::of(mode, options);
     if let Some(acks) = acks {
@@ -329,8 +343,7 @@ fn build_one(
         .create_with_context(ProducerContext {
             mode,
             reports_stats: acks.is_none() && !for_async,
-            health: health.clone(),
-            observer: observer.clone(),
+            counting: counting.clone(),
             #[cfg(feature = "msk-iam")]
             msk_iam: options
                 .msk_iam_region
