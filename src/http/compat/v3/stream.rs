@@ -1,7 +1,9 @@
-//! A v3 produce body read as it arrives: JSON records one after another, each sent as soon as
-//! it is read, each answered on its own line as soon as it is settled, in order, while later ones
-//! may still be arriving. At most [`WINDOW`] records are in flight and [`ANSWERS_BUFFERED`]
-//! answers wait for the client: a stream of any length flows in bounded memory.
+//! A v3 produce body read as it arrives: JSON records one after another, sent as soon as they
+//! are read (the records of one chunk of the body together, as a batch: one timer and one
+//! timestamp for them all), each answered on its own line as soon as it is settled, in order,
+//! while later ones may still be arriving. At most [`WINDOW`] records are in flight and
+//! [`ANSWERS_BUFFERED`] answers wait for the client: a stream of any length flows in bounded
+//! memory.
 
 use std::convert::Infallible;
 
@@ -21,9 +23,10 @@ use crate::http::problem::ApiError;
 use crate::http::record::Admission;
 use crate::http::schemas::Encoder;
 use crate::http::state::AppState;
-use crate::kafka::SendMode;
+use crate::kafka::{OutgoingRecord, SendMode, Via};
 
-/// Records of one stream sent and not yet answered, at most.
+/// Records of one stream sent and not yet answered beyond which no more of the body is read
+/// (one chunk's records may go past it).
 pub const WINDOW: usize = 1024;
 /// Answer lines waiting for the client to read them, at most.
 pub const ANSWERS_BUFFERED: usize = 256;
@@ -45,26 +48,33 @@ pub(super) fn stream(
         let mut splitter = Splitter::new(state.limits.max_body_bytes);
         let mut data = body.into_data_stream();
         let mut in_flight = FuturesOrdered::new();
+        // Records sent and not answered yet (each of `in_flight` answers one or more).
+        let mut pending = 0usize;
         let mut reading = true;
         loop {
             tokio::select! {
                 biased;
-                Some(line) = in_flight.next(), if !in_flight.is_empty() => {
-                    if answers.send(line).await.is_err() {
-                        // The client went away: what is in flight still settles and is counted.
-                        reading = false;
+                Some(lines) = in_flight.next(), if !in_flight.is_empty() => {
+                    let lines: Vec<Bytes> = lines;
+                    pending -= lines.len();
+                    for line in lines {
+                        if answers.send(line).await.is_err() {
+                            // The client went away: what is in flight still settles and is
+                            // counted.
+                            reading = false;
+                        }
                     }
                 }
-                chunk = data.next(), if reading && in_flight.len() < WINDOW => {
+                chunk = data.next(), if reading && pending < WINDOW => {
                     let mut failed = None;
                     match chunk {
                         Some(Ok(bytes)) => {
                             splitter.push(&bytes);
+                            let mut reads = Vec::new();
                             loop {
                                 match splitter.next_object() {
                                     Ok(Some(object)) => {
-                                        let read = read_admitted(&state, &admission, &mut encoder, &object, &target.topic).await;
-                                        in_flight.push_back(Either::Right(send_one(&state, &target, read)));
+                                        reads.push(read_admitted(&state, &admission, &mut encoder, &object, &target.topic).await);
                                     }
                                     Ok(None) => break,
                                     Err(error) => {
@@ -72,6 +82,10 @@ pub(super) fn stream(
                                         break;
                                     }
                                 }
+                            }
+                            if !reads.is_empty() {
+                                pending += reads.len();
+                                in_flight.push_back(Either::Right(send_all(&state, &target, reads)));
                             }
                         }
                         Some(Err(error)) => failed = Some(format!("the body could not be read: {error}")),
@@ -84,7 +98,8 @@ pub(super) fn stream(
                         // What cannot be cut into records ends the stream, with its own line.
                         reading = false;
                         let error = ApiError::unprocessable("invalid-payload", None, error);
-                        in_flight.push_back(Either::Left(std::future::ready(target.line(Err(error)))));
+                        pending += 1;
+                        in_flight.push_back(Either::Left(std::future::ready(vec![target.line(Err(error))])));
                     }
                 }
                 else => break,
@@ -106,19 +121,33 @@ pub(super) fn stream(
     response
 }
 
-/// Sends one read record (or answers why it was not read), as its answer line.
-async fn send_one(state: &AppState, target: &Target, read: Result<Read, ApiError>) -> Bytes {
-    let read = match read {
-        Ok(read) => read,
-        Err(error) => {
-            state.metrics.record_rejected_request();
-            return target.line(Err(error));
-        }
+/// Sends the records read from one chunk together (or answers why one was not read): their
+/// answer lines, in order.
+async fn send_all(
+    state: &AppState,
+    target: &Target,
+    reads: Vec<Result<Read, ApiError>>,
+) -> Vec<Bytes> {
+    let outcomes = {
+        let to_send: Vec<(&OutgoingRecord, Via)> = reads
+            .iter()
+            .filter_map(|read| read.as_ref().ok())
+            .map(|read| (&read.record, target.via))
+            .collect();
+        state.producers.send_batch(&to_send, SendMode::Sync).await
     };
-    let outcome = state
-        .producers
-        .send(&read.record, target.via, SendMode::Sync)
-        .await
-        .map_err(ApiError::Send);
-    target.line(target.delivery(&read, outcome))
+    let mut outcomes = outcomes.into_iter();
+    reads
+        .into_iter()
+        .map(|read| match read {
+            Ok(read) => {
+                let outcome = outcomes.next().expect("one outcome per record sent");
+                target.line(target.delivery(&read, outcome.map_err(ApiError::Send)))
+            }
+            Err(error) => {
+                state.metrics.record_rejected_request();
+                target.line(Err(error))
+            }
+        })
+        .collect()
 }
