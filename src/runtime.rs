@@ -130,7 +130,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     }
 
     let service = build(&settings, &bootstrap_servers, embedded.is_some())?;
-    // Before the port opens (in Lambda: in the init phase, which is not billed per request):
+    // Before the port opens (in Lambda: in the init phase, before the first invocation):
     // the first request then finds its broker connected.
     let warming = Instant::now();
     if service.producers.warm_up(WARM_UP_TIMEOUT).await {

@@ -1,4 +1,4 @@
-//! Kafka: the two producers every request shares, and how records are sent through them.
+//! Kafka: the producers every request shares, and how records are sent through them.
 //!
 //! Knows nothing of HTTP, metrics or settings. It defines what it takes: an [`OutgoingRecord`]
 //! with a validated [`TopicName`], [`ProducerOptions`] filled by the layers above (each value

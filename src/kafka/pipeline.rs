@@ -204,22 +204,19 @@ impl Producers {
             delivery_guard,
             ..
         } = self.via(via, send)?;
-        // Counted before it is queued (its report may come at once), uncounted if it is not.
-        let unsettled = &self.inner.unsettled;
-        if counted {
-            unsettled.fetch_add(1, Ordering::SeqCst);
-        }
-        let refused = |error: SendError| {
-            if counted {
-                unsettled.fetch_sub(1, Ordering::SeqCst);
-            }
-            error
-        };
         // Read the clock only when the queue is full.
         let mut deadline = None;
         loop {
             match producer.send(base_record) {
-                Ok(()) => return Ok(*delivery_guard),
+                Ok(()) => {
+                    // Counted once queued, with no await in between (a request dropped while it
+                    // waits for room above has counted nothing); its report may come first and
+                    // take the count below zero for a moment.
+                    if counted {
+                        self.inner.unsettled.fetch_add(1, Ordering::SeqCst);
+                    }
+                    return Ok(*delivery_guard);
+                }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
                     if Instant::now()
                         < *deadline
@@ -228,7 +225,7 @@ impl Producers {
                     base_record = back;
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                Err((error, _)) => return Err(refused(SendError::from_kafka(&error))),
+                Err((error, _)) => return Err(SendError::from_kafka(&error)),
             }
         }
     }

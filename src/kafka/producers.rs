@@ -1,4 +1,5 @@
-//! The two producers every request shares, built once at start-up (or in Lambda's init phase):
+//! The producers every request shares (the plain and idempotent modes', and outside Lambda one
+//! more per mode for async sends), built once at start-up (or in Lambda's init phase):
 //! their librdkafka clients and context, queue depth, fatal errors, and the flush at shutdown.
 //! Sending is [`super::pipeline`]'s.
 
@@ -130,7 +131,7 @@ pub struct Producers {
 }
 
 impl Producers {
-    /// Builds both producers; `observer` is told of every outcome and of librdkafka's statistics.
+    /// Builds the producers; `observer` is told of every outcome and of librdkafka's statistics.
     pub fn build(
         options: &ProducerOptions,
         observer: Arc<dyn DeliveryObserver>,
@@ -268,7 +269,7 @@ impl Producers {
             .map(|(code, reason)| format!("{code:?}: {reason}"))
     }
 
-    /// Waits until both producers have delivered (or failed) everything queued, at most
+    /// Waits until every producer has delivered (or failed) everything queued, at most
     /// `timeout` in all. Returns how many records were still queued when it gave up.
     /// Blocking: call from `spawn_blocking`.
     fn flush_blocking(&self, timeout: Duration) -> i64 {
@@ -303,7 +304,7 @@ impl Producers {
 
     /// Async records accepted whose outcome is not counted yet.
     fn unsettled(&self) -> i64 {
-        self.inner.unsettled.load(Ordering::SeqCst)
+        self.inner.unsettled.load(Ordering::SeqCst).max(0)
     }
 }
 

@@ -72,16 +72,20 @@ impl Counting {
 
     fn count(&self, record: Unawaited, verdict: Verdict) {
         let topic = record.topic.as_str();
-        let _request = record.span.enter();
         match verdict {
             Ok(delivered) => {
-                tracing::debug!(
-                    mode = record.mode.as_str(),
-                    send = SendMode::Async.as_str(),
-                    partition = delivered.partition,
-                    offset = delivered.offset,
-                    "record delivered"
-                );
+                // The request's span is entered only for a line that will be written.
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    record.span.in_scope(|| {
+                        tracing::debug!(
+                            mode = record.mode.as_str(),
+                            send = SendMode::Async.as_str(),
+                            partition = delivered.partition,
+                            offset = delivered.offset,
+                            "record delivered"
+                        );
+                    });
+                }
                 self.health.set(true);
                 let delivery = Delivery {
                     records: 1,
@@ -95,6 +99,7 @@ impl Counting {
                 let error = failure(&error, &self.health);
                 self.observer
                     .failed(record.mode, SendMode::Async, topic, error.class);
+                let _request = record.span.enter();
                 tracing::warn!(
                     records = 1,
                     mode = record.mode.as_str(),

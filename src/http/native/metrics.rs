@@ -39,7 +39,7 @@ pub struct Metrics {
     /// Failures by error class (`timeout`, `unavailable`, …).
     pub failures_by_class: BTreeMap<&'static str, u64>,
     pub rejected_requests: u64,
-    /// Records queued or in flight in both producers.
+    /// Records queued or in flight in every producer.
     pub queue_depth: i64,
     pub kafka_reachable: bool,
 }

@@ -31,7 +31,8 @@ pub const WINDOW: usize = 1024;
 /// Answer lines waiting for the client to read them, at most.
 pub const ANSWERS_BUFFERED: usize = 256;
 
-/// Records as they arrive, each sent as soon as it is read, answered in order as they settle.
+/// Records as they arrive, those of each chunk sent together as soon as it is read, answered in
+/// order as they settle.
 pub(super) fn stream(
     state: AppState,
     context: RequestContext,
