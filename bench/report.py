@@ -35,7 +35,7 @@ LINGERS = [0, 1, 5]
 PEER_CONCURRENCY = [1, 16, 64]
 BATCH = 1000  # records per batch request (bench/run)
 PER_100 = 100  # records per request of the v2 / batch comparison
-QUEUE_MIB = 2 * 64  # two producers, queue.buffering.max.kbytes=65536 each
+QUEUE_MIB = 4 * 64  # four producers (each mode's, and its async one), queue.buffering.max.kbytes=65536 each
 RESULTS = Path("bench/results")
 MARK_BEGIN, MARK_END = "<!-- bench/run: begin -->", "<!-- bench/run: end -->"
 

@@ -247,7 +247,7 @@ async fn main() {
         args.mode,
         args.producer,
         args.size,
-        args.linger.as_deref().unwrap_or("default"),
+        args.linger.as_deref().unwrap_or("0"),
         args.in_flight,
         records,
         failed,
