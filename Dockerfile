@@ -2,13 +2,13 @@
 #
 # kafka-producer: the HTTP -> Apache Kafka service, as a small non-root image.
 #
-#   docker build -t kafka-producer:latest .
+#   docker build -t kafka-producer:latest .      (or podman build; scripts/image builds and checks it)
 #   docker run --rm -p 18081:8080 -e KAFKA_BOOTSTRAP_SERVERS=kafka:9092 kafka-producer:latest
 #
 # Stage 1 builds the release binary on Debian bookworm (glibc 2.36, the same as the runtime
 # image). librdkafka and OpenSSL are compiled from source by the rdkafka crate (features
-# "ssl-vendored", "zstd"), which needs only gcc, make and perl: all in rust:*-bookworm, so
-# there is no apt-get step. The one system library the binary links dynamically besides glibc
+# "ssl-vendored", "zstd"), which needs gcc, g++ (librdkafka's configure asks for a C++
+# compiler), make and perl: all in rust:*-bookworm, so there is no apt-get step. The one system library the binary links dynamically besides glibc
 # and libgcc_s is zlib (rdkafka's default "libz" feature finds the system libz through
 # pkg-config); it is copied into the runtime image below.
 ARG RUST_VERSION=1.95
@@ -17,26 +17,19 @@ ARG DEBIAN_RELEASE=bookworm
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS build
 WORKDIR /src
 
-# Dependencies first, in their own layer: with a placeholder main.rs/lib.rs, this layer is
-# rebuilt only when Cargo.toml or Cargo.lock change (rdkafka + OpenSSL take minutes).
 COPY Cargo.toml Cargo.lock ./
 # The test-only crates the manifest names as dev-dependencies: Cargo reads them to resolve the
 # lock file, and never builds them here.
 COPY tests/support tests/support
 COPY fuzz/checks fuzz/checks
-RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
-    mkdir -p src \
-    && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs \
-    && cargo build --release --locked --bin kafka-producer \
-    && rm -rf src
-
-# The real sources. touch: COPY keeps the context's mtimes, which may be older than the
-# placeholder's build, and cargo would then keep the placeholder binary.
 COPY src ./src
+# Cache mounts keep the crates and the compiled dependencies between builds (rdkafka and
+# OpenSSL take minutes; with a warm target folder a source change rebuilds only this crate).
+# The binary is copied out of the cache mount, which is not part of the image. touch: COPY
+# keeps the context's mtimes, which may be older than the cached build of this crate.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
     touch src/main.rs src/lib.rs \
     && cargo build --release --locked --bin kafka-producer \
     && install -D -m 0755 target/release/kafka-producer /out/usr/local/bin/kafka-producer
