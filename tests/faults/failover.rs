@@ -6,42 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
-
+use crate::cluster::{create_topic, partitions, start_missing_nodes, wait_whole};
 use crate::scenario::*;
 use support::*;
 
 /// The leader of partition 0 of `topic` (-1 while there is none), and its in-sync replicas.
 fn leader_of(bootstrap: &str, topic: &str) -> Option<(i32, Vec<i32>)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .ok()?;
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(5))
-        .ok()?;
-    let partition = metadata.topics().first()?.partitions().first()?;
-    Some((partition.leader(), partition.isr().to_vec()))
-}
-
-async fn create_topic(bootstrap: &str, topic: &str) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .expect("admin client");
-    let results = admin
-        .create_topics(
-            &[NewTopic::new(topic, 1, TopicReplication::Fixed(3))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
-        )
-        .await
-        .expect("create topic");
-    for result in results {
-        result.expect("topic created");
-    }
+    partitions(bootstrap, topic)?.into_iter().next()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -49,7 +20,7 @@ async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged(
     let bootstrap = cluster_bootstrap();
     let cluster = cluster_name();
     let topic = unique_topic("failover");
-    create_topic(&bootstrap, &topic).await;
+    create_topic(&bootstrap, &topic, 1).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let (leader, isr) = loop {
         if let Some((leader, isr)) = leader_of(&bootstrap, &topic) {
@@ -99,23 +70,8 @@ async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged(
 
     // Load on the new leader for a while, then the old one comes back and catches up.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let port = std::env::var("TEST_KAFKA_CLUSTER_PORT").unwrap_or_else(|_| "19392".into());
-    tokio::task::spawn_blocking(move || {
-        scripts_kafka(&["cluster", "start", "--name", &cluster, "--port", &port])
-    })
-    .await
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if leader_of(&bootstrap, &topic).is_some_and(|(_, isr)| isr.len() == 3) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the restarted node never rejoined the ISR"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    start_missing_nodes().await;
+    wait_whole(&bootstrap, &topic, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::SeqCst);
     let sent = load.await.unwrap();

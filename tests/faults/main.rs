@@ -5,9 +5,12 @@
 //! The scenarios share one proxy, so they run one at a time.
 
 mod broker_down;
+mod cluster;
 mod duplicates;
 mod failover;
+mod frozen;
 mod lab;
+mod rolling_restart;
 mod scenario;
 mod schema_registry;
 mod shutdown;
