@@ -142,3 +142,98 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Sends `signal` (a name: `STOP`, `CONT`, `TERM`...) to process `pid`.
+pub fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// A process stopped with SIGSTOP, thawed with SIGCONT when this is dropped (also when the
+/// test fails before it thaws it on purpose).
+pub struct Frozen(pub u32);
+
+impl Frozen {
+    pub fn freeze(pid: u32) -> Self {
+        signal(pid, "STOP");
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A child process killed and reaped when this is dropped, so that a failing test leaves no
+/// service running behind it.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The states of the TCP connections of process `pid` to `remote_port` on this machine, from
+/// its sockets' inodes and `/proc/net/tcp` and `tcp6`: ("ESTABLISHED", n), ("CLOSE_WAIT", n)...
+pub fn tcp_states(pid: u32, remote_port: u16) -> std::collections::BTreeMap<&'static str, usize> {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter_map(|target| {
+                    let target = target.to_string_lossy().into_owned();
+                    Some(
+                        target
+                            .strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut states = std::collections::BTreeMap::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 10 || !inodes.contains(fields[9]) {
+                continue;
+            }
+            let port = fields[2]
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            if port != Some(remote_port) {
+                continue;
+            }
+            let state = match fields[3] {
+                "01" => "ESTABLISHED",
+                "02" => "SYN_SENT",
+                "04" => "FIN_WAIT1",
+                "05" => "FIN_WAIT2",
+                "06" => "TIME_WAIT",
+                "07" => "CLOSE",
+                "08" => "CLOSE_WAIT",
+                "09" => "LAST_ACK",
+                _ => "OTHER",
+            };
+            *states.entry(state).or_default() += 1;
+        }
+    }
+    states
+}
