@@ -23,7 +23,7 @@ use crate::http::problem::ApiError;
 use crate::http::record::Admission;
 use crate::http::schemas::Encoder;
 use crate::http::state::AppState;
-use crate::kafka::{OutgoingRecord, SendMode, Via};
+use crate::kafka::{OutgoingRecord, SendMode, TopicName, Via};
 
 /// Records of one stream sent and not yet answered beyond which no more of the body is read
 /// (one chunk's records may go past it).
@@ -52,6 +52,9 @@ pub(super) fn stream(
         // Records sent and not answered yet (each of `in_flight` answers one or more).
         let mut pending = 0usize;
         let mut reading = true;
+        // Once the client has gone: the answers it will never read, and how many of them said
+        // "written" (a record on the topic that the client cannot know of).
+        let mut unread = Unread::default();
         loop {
             tokio::select! {
                 biased;
@@ -59,10 +62,11 @@ pub(super) fn stream(
                     let lines: Vec<Bytes> = lines;
                     pending -= lines.len();
                     for line in lines {
-                        if answers.send(line).await.is_err() {
-                            // The client went away: what is in flight still settles and is
-                            // counted.
+                        if unread.lines > 0 || answers.send(line.clone()).await.is_err() {
+                            // The client went away: what is in flight still settles, and is
+                            // counted here and in the metrics.
                             reading = false;
+                            unread.count(&line);
                         }
                     }
                 }
@@ -106,6 +110,7 @@ pub(super) fn stream(
                 else => break,
             }
         }
+        unread.report(&target.topic);
     };
     tokio::spawn(work.in_current_span());
     let body = futures_util::stream::unfold(lines, |mut lines| async move {
@@ -151,4 +156,32 @@ async fn send_all(
             }
         })
         .collect()
+}
+
+/// The answers of a stream whose client went away before reading them.
+#[derive(Default)]
+struct Unread {
+    lines: usize,
+    written: usize,
+}
+
+impl Unread {
+    fn count(&mut self, line: &[u8]) {
+        self.lines += 1;
+        if line.starts_with(br#"{"error_code":200,"#) {
+            self.written += 1;
+        }
+    }
+
+    /// One line for the operator: records the client may resend, not knowing they were written.
+    fn report(&self, topic: &TopicName) {
+        if self.lines > 0 {
+            tracing::warn!(
+                topic = %topic,
+                unread = self.lines,
+                written = self.written,
+                "v3 stream: the client went away before reading every answer; the records answered 'written' are on the topic"
+            );
+        }
+    }
 }
