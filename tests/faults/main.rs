@@ -15,3 +15,4 @@ mod scenario;
 mod schema_registry;
 mod shutdown;
 mod toxics;
+mod v3_stream_cut;
