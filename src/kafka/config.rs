@@ -35,6 +35,14 @@ const SERVICE_DEFAULTS: &[(&str, &str)] = &[
 /// operator set one: see [`Properties::for_async`].
 const ASYNC_LINGER_MS: &str = "5";
 
+/// `message.timeout.ms` of the producers that serve async sends, unless the operator set one.
+/// No caller waits for it, and a leader election takes longer than the sync producers' 3 s and
+/// 5 s (6 to 13 s in docs/RELIABILITY.md): with those, the async records in flight timed out,
+/// were reported failed though some were written, and the idempotent producer's epoch bump sent
+/// the ones queued behind them again (238 failed and 2 005 duplicates in one soak run with a
+/// leader kill; none with 30 s).
+const ASYNC_MESSAGE_TIMEOUT_MS: &str = "30000";
+
 /// What Amazon MSK's IAM authentication sets: SASL/OAUTHBEARER over TLS, with tokens from
 /// [`super::msk_iam`].
 const MSK_IAM_DEFAULTS: &[(&str, &str)] = &[
@@ -176,18 +184,30 @@ impl Properties {
     }
 
     /// The same producer for async sends, under a client id of its own: unless the operator set
-    /// a linger, it waits [`ASYNC_LINGER_MS`] for more records before a request goes out. An
+    /// them, it waits [`ASYNC_LINGER_MS`] for more records before a request goes out, and gives
+    /// a record [`ASYNC_MESSAGE_TIMEOUT_MS`] to be delivered. An
     /// async answer does not wait for the broker, so the linger costs no caller anything, and
     /// records arriving one by one go out in a few full requests instead of many small ones
     /// (each of which would wake librdkafka's broker thread and the broker: a third fewer
     /// async requests a second with 0 in BENCHMARKS.md).
     pub(super) fn for_async(mut self) -> Self {
-        let given = ["linger.ms", "queue.buffering.max.ms"]
-            .iter()
-            .any(|k| self.0.get(*k).is_some_and(|(_, origin)| origin.is_some()));
-        if !given {
+        let given = |properties: &Self, keys: &[&str]| {
+            keys.iter().any(|k| {
+                properties
+                    .0
+                    .get(*k)
+                    .is_some_and(|(_, origin)| origin.is_some())
+            })
+        };
+        if !given(&self, &["linger.ms", "queue.buffering.max.ms"]) {
             self.0
                 .insert("linger.ms".into(), (ASYNC_LINGER_MS.to_owned(), None));
+        }
+        if !given(&self, &["message.timeout.ms", "delivery.timeout.ms"]) {
+            self.0.insert(
+                "message.timeout.ms".into(),
+                (ASYNC_MESSAGE_TIMEOUT_MS.to_owned(), None),
+            );
         }
         if let Some((id, origin)) = self.0.get("client.id").cloned() {
             self.0
@@ -315,5 +335,32 @@ mod tests {
             "all".into(),
         );
         assert_eq!(idempotent.refused(&error).setting, "KAFKA_IDEMPOTENT_ACKS");
+    }
+
+    #[test]
+    fn async_producers_linger_and_wait_longer_unless_the_operator_said_otherwise() {
+        let mut options = ProducerOptions {
+            bootstrap_servers: Given::new("k:9092", "KAFKA_BOOTSTRAP_SERVERS"),
+            overrides: Overrides::default(),
+            enqueue_timeout: Duration::from_millis(100),
+            await_async_delivery: false,
+            msk_iam_region: None,
+        };
+        let sync = Properties::of(ProducerMode::Idempotent, &options);
+        let asynchronous = Properties::of(ProducerMode::Idempotent, &options).for_async();
+        assert_eq!(sync.summary()["linger.ms"], "0");
+        assert_eq!(sync.message_timeout(), Duration::from_millis(5000));
+        assert_eq!(asynchronous.summary()["linger.ms"], "5");
+        assert_eq!(asynchronous.message_timeout(), Duration::from_secs(30));
+        assert_eq!(
+            asynchronous.summary()["client.id"],
+            "kafka-producer-idempotent-async"
+        );
+        options.overrides.common.insert(
+            "message.timeout.ms".into(),
+            Given::new("8000", "KAFKA_MESSAGE_TIMEOUT_MS"),
+        );
+        let asynchronous = Properties::of(ProducerMode::Plain, &options).for_async();
+        assert_eq!(asynchronous.message_timeout(), Duration::from_millis(8000));
     }
 }
