@@ -14,5 +14,6 @@ mod rolling_restart;
 mod scenario;
 mod schema_registry;
 mod shutdown;
+mod soak;
 mod toxics;
 mod v3_stream_cut;
