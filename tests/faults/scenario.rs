@@ -123,13 +123,28 @@ impl Toxiproxy {
         .await;
     }
 
+    /// Removes toxic `name`. Toxiproxy drains what the toxic still holds before it answers, and
+    /// its API gives up after a few seconds (503 "Timeout") while the removal goes on: then
+    /// this waits until the toxic is no longer listed (30 s at most).
     pub async fn remove(&self, name: &str) {
-        self.call(
-            reqwest::Method::DELETE,
-            &format!("/proxies/{}/toxics/{name}", self.proxy),
-            None,
-        )
-        .await;
+        let answer = self
+            .client
+            .delete(format!("{}/proxies/{}/toxics/{name}", self.url, self.proxy))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("Toxiproxy at {} ({e}); run scripts/test", self.url));
+        if answer.status().is_success() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.toxic_names().await.iter().any(|n| n == name) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Toxiproxy did not remove {name}: {}",
+                answer.status()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub async fn toxic_names(&self) -> Vec<String> {
