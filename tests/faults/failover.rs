@@ -20,6 +20,8 @@ async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged(
     let bootstrap = cluster_bootstrap();
     let cluster = cluster_name();
     let topic = unique_topic("failover");
+    // A node an earlier scenario left down (it failed half-way) is started first.
+    start_missing_nodes().await;
     create_topic(&bootstrap, &topic, 1).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let (leader, isr) = loop {

@@ -93,6 +93,8 @@ async fn a_soak_with_leader_kills_keeps_memory_threads_and_files_flat() {
     let bootstrap = cluster_bootstrap();
     let cluster = cluster_name();
     let topic = unique_topic("soak");
+    // A node an earlier scenario left down (it failed half-way) is started first.
+    start_missing_nodes().await;
     create_topic(&bootstrap, &topic, 3).await;
     wait_whole(&bootstrap, &topic, Duration::from_secs(30)).await;
     let log = std::env::temp_dir().join(format!("kp-soak-{}.log", std::process::id()));
