@@ -202,6 +202,11 @@ nothing) by the ConfigMap, which every mode has.
 {{- if and .Values.autoscaling.enabled (gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
+{{- else }}
+{{- /* Knative gives a terminating pod the revision's timeoutSeconds as its grace period. */}}
+{{- if ge $shutdown (mul (int64 .Values.knative.timeoutSeconds) 1000) }}
+{{- fail (printf "config.shutdownTimeoutMs (%d ms) must stay below knative.timeoutSeconds (%d s), the grace period Knative gives a terminating pod" $shutdown (int64 .Values.knative.timeoutSeconds)) }}
+{{- end }}
 {{- end }}
 {{- if .Values.readinessProbe.enabled }}
 {{- if ge (int64 .Values.config.readinessTimeoutMs) (mul (int64 .Values.readinessProbe.timeoutSeconds) 1000) }}
