@@ -300,15 +300,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_operator_wins_and_is_named_when_refused() {
-        let mut options = ProducerOptions {
+    /// Options with a bootstrap server and nothing else from the operator.
+    fn options() -> ProducerOptions {
+        ProducerOptions {
             bootstrap_servers: Given::new("k:9092", "KAFKA_BOOTSTRAP_SERVERS"),
             overrides: Overrides::default(),
             enqueue_timeout: Duration::from_millis(100),
             await_async_delivery: false,
             msk_iam_region: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_operator_wins_and_is_named_when_refused() {
+        let mut options = options();
         options
             .overrides
             .common
@@ -339,13 +344,7 @@ mod tests {
 
     #[test]
     fn async_producers_linger_and_wait_longer_unless_the_operator_said_otherwise() {
-        let mut options = ProducerOptions {
-            bootstrap_servers: Given::new("k:9092", "KAFKA_BOOTSTRAP_SERVERS"),
-            overrides: Overrides::default(),
-            enqueue_timeout: Duration::from_millis(100),
-            await_async_delivery: false,
-            msk_iam_region: None,
-        };
+        let mut options = options();
         let sync = Properties::of(ProducerMode::Idempotent, &options);
         let asynchronous = Properties::of(ProducerMode::Idempotent, &options).for_async();
         assert_eq!(sync.summary()["linger.ms"], "0");

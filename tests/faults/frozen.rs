@@ -129,13 +129,15 @@ async fn freeze_until_closed(
 }
 
 /// Counts what was sent (key, status, time), before the freeze and after the thaw, against
-/// the topic: every key once.
-fn tally(
+/// what `topic` holds, reports the row, and asserts every key is there exactly once.
+async fn read_back_once(
+    bootstrap: &str,
+    topic: &str,
     scenario: &str,
+    note: String,
     answers: &[(LoadMode, String, u16, Duration, String)],
     expected: &[String],
-    records: &[Read],
-) -> Tally {
+) {
     let mut tally = Tally::new(scenario, "all four");
     for (mode, key, status, elapsed, body) in answers {
         tally.sent += 1;
@@ -143,14 +145,19 @@ fn tally(
         assert_eq!(*status, mode.success(), "{key}: {body}");
         tally.acknowledged += 1;
     }
-    let copies = copies(records);
+    let records = read_topic(bootstrap, topic, expected.len(), Duration::from_secs(30)).await;
+    let copies = copies(&records);
     tally.landed = copies.len();
     tally.duplicates = duplicates(&copies);
     tally.lost = expected
         .iter()
         .filter(|key| !copies.contains_key(&((*key).clone(), 0)))
         .count();
-    tally
+    tally.note = note;
+    tally.report();
+    assert_eq!(tally.lost, 0, "acknowledged records missing: {tally:?}");
+    assert_eq!(tally.duplicates, 0, "duplicates: {tally:?}");
+    assert_eq!(tally.landed, expected.len(), "{tally:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -216,22 +223,20 @@ async fn a_frozen_service_thaws_onto_closed_connections_and_delivers_every_recor
     let health = client.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200, "not live after the thaw");
 
-    let records = read_topic(&bootstrap, &topic, expected.len(), Duration::from_secs(30)).await;
-    let mut tally = tally(
-        "8a frozen past the idle limit, thawed",
-        &answers,
-        &expected,
-        &records,
-    );
-    tally.note = format!(
+    let note = format!(
         "frozen {} s; its sockets to the broker at the thaw: {at_thaw:?}; all twelve answered {} ms after the thaw",
         frozen_for.as_secs(),
         all_answered.as_millis()
     );
-    tally.report();
-    assert_eq!(tally.lost, 0, "acknowledged records missing: {tally:?}");
-    assert_eq!(tally.duplicates, 0, "duplicates: {tally:?}");
-    assert_eq!(tally.landed, expected.len(), "{tally:?}");
+    read_back_once(
+        &bootstrap,
+        &topic,
+        "8a frozen past the idle limit, thawed",
+        note,
+        &answers,
+        &expected,
+    )
+    .await;
 
     // And it still stops cleanly.
     sigterm(&child.0);
@@ -326,22 +331,20 @@ async fn a_frozen_lambda_function_is_invoked_right_after_the_thaw_and_delivers()
         "the thawed instance answered, not a new one"
     );
 
-    let records = read_topic(&bootstrap, &topic, expected.len(), Duration::from_secs(30)).await;
-    let mut tally = tally(
-        "8b Lambda function frozen, invoked at the thaw",
-        &answers,
-        &expected,
-        &records,
-    );
-    tally.note = format!(
+    let note = format!(
         "frozen {} s; its sockets to the broker at the thaw: {at_thaw:?}; first invocation answered {} ms after the thaw",
         frozen_for.as_secs(),
         first.unwrap_or_default().as_millis()
     );
-    tally.report();
-    assert_eq!(tally.lost, 0, "acknowledged records missing: {tally:?}");
-    assert_eq!(tally.duplicates, 0, "duplicates: {tally:?}");
-    assert_eq!(tally.landed, expected.len(), "{tally:?}");
+    read_back_once(
+        &bootstrap,
+        &topic,
+        "8b Lambda function frozen, invoked at the thaw",
+        note,
+        &answers,
+        &expected,
+    )
+    .await;
     drop(emulator);
     let _ = std::fs::remove_file(&log);
     let _ = std::fs::remove_file(log.with_extension("err"));
