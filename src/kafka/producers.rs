@@ -65,6 +65,7 @@ impl ClientContext for ProducerContext {
     }
 
     fn stats(&self, statistics: rdkafka::Statistics) {
+        self.counting.health.observe(&statistics);
         if !self.reports_stats {
             return;
         }

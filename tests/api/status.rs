@@ -15,6 +15,9 @@ async fn health_ready_and_status_describe_the_running_service() {
     let ready = app.get("/health/ready").await;
     assert_eq!(ready.status, 200, "{:?}", ready.body);
     assert!(ready.body["brokers"].as_u64().unwrap() >= 1);
+    // Every broker reachable: ready, and no list of unreachable ones.
+    assert_eq!(ready.body["status"], "ready", "{:?}", ready.body);
+    assert!(ready.body.get("unreachable").is_none(), "{:?}", ready.body);
 
     let status = app.get("/api/v1/status").await;
     assert_eq!(status.status, 200);
@@ -24,6 +27,7 @@ async fn health_ready_and_status_describe_the_running_service() {
     assert_eq!(status.body["runtime"], "server");
     assert_eq!(status.body["kafka"]["embedded"], false);
     assert_eq!(status.body["kafka"]["reachable"], true);
+    assert_eq!(status.body["kafka"]["unreachableBrokers"], json!([]));
     assert_eq!(status.body["kafka"]["bootstrapServers"], bootstrap());
     assert_eq!(status.body["producers"]["plain"]["acks"], "1");
     assert_eq!(status.body["producers"]["idempotent"]["acks"], "all");

@@ -25,9 +25,16 @@ pub struct Health {
 /// `GET /health/ready`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Ready {
+    /// `ready`, or `degraded` while some brokers answer and others cannot be reached (still
+    /// 200: every instance sees the same cluster, and records for partitions led by the
+    /// brokers that answer still go through).
     pub status: &'static str,
     /// Brokers in the cluster's metadata.
     pub brokers: usize,
+    /// `degraded`: the node ids of the brokers the producers want and cannot connect to, by
+    /// their latest statistics (every `statistics.interval.ms`, 5 s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<i32>,
     /// With `SCHEMA_REGISTRY_URL`: `up` or `down`. A registry that is down does not make the
     /// service unready: records that name no schema are still sent (those that need one get
     /// 503 with `Retry-After`).
@@ -47,6 +54,8 @@ pub struct KafkaStatus {
     pub brokers: Option<usize>,
     /// Why it is not reachable.
     pub error: Option<String>,
+    /// Brokers (node ids) the producers want and cannot connect to, as for `/health/ready`.
+    pub unreachable_brokers: Vec<i32>,
     pub queued: i64,
 }
 
@@ -114,13 +123,14 @@ pub async fn live(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     )
 }
 
-/// Ready while the cluster answers a metadata request within `READINESS_TIMEOUT_MS`.
+/// Ready while the cluster answers a metadata request within `READINESS_TIMEOUT_MS`; `degraded`
+/// (still 200) while some of its brokers cannot be reached.
 #[utoipa::path(
     get,
     path = "/health/ready",
     tag = "operations",
     responses(
-        (status = 200, description = "The cluster answers", body = Ready),
+        (status = 200, description = "The cluster answers (`degraded`: not every broker)", body = Ready),
         (status = 503, description = "No broker answers in time", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "The probe itself failed", body = Problem, content_type = "application/problem+json"),
     )
@@ -138,9 +148,16 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, ApiErro
     };
     let (brokers, schema_registry) =
         tokio::join!(state.producers.probe(state.readiness_timeout), registry);
+    let brokers = brokers?;
+    let unreachable = state.producers.unreachable_brokers();
     Ok(Json(Ready {
-        status: "ready",
-        brokers: brokers?,
+        status: if unreachable.is_empty() {
+            "ready"
+        } else {
+            "degraded"
+        },
+        brokers,
+        unreachable,
         schema_registry,
         timestamp: now_rfc3339(),
     }))
@@ -186,6 +203,7 @@ pub async fn status(State(state): State<AppState>) -> Json<Status> {
             reachable: probe.is_ok(),
             brokers: probe.as_ref().ok().copied(),
             error: probe.as_ref().err().map(|e| e.message.clone()),
+            unreachable_brokers: state.producers.unreachable_brokers(),
             queued: state.producers.queued(),
         },
         producers: Producers {
