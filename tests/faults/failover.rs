@@ -43,12 +43,7 @@ async fn killing_the_partition_leader_loses_and_duplicates_nothing_acknowledged(
         asynchronous: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let load = {
-        let (base, topic, stop) = (app.base.clone(), topic.clone(), stop.clone());
-        tokio::spawn(
-            async move { keyed_load(&base, &topic, "key", mode, 6, 1_000_000, stop).await },
-        )
-    };
+    let load = spawn_load(&app, &topic, "key", mode, &stop);
 
     // Steady load, then the leader crashes.
     tokio::time::sleep(Duration::from_secs(3)).await;

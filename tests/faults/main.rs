@@ -6,10 +6,12 @@
 
 mod broker_down;
 mod cluster;
+mod cut_off;
 mod duplicates;
 mod failover;
 mod frozen;
 mod lab;
+mod quorum_lost;
 mod rolling_restart;
 mod scenario;
 mod schema_registry;

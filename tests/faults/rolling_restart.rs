@@ -29,12 +29,7 @@ async fn a_rolling_restart_of_the_cluster_loses_and_duplicates_nothing_acknowled
         asynchronous: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let load = {
-        let (base, topic, stop) = (app.base.clone(), topic.clone(), stop.clone());
-        tokio::spawn(
-            async move { keyed_load(&base, &topic, "key", mode, 6, 1_000_000, stop).await },
-        )
-    };
+    let load = spawn_load(&app, &topic, "key", mode, &stop);
 
     // Node by node: a clean stop, a start, then wait until every partition has its three
     // replicas in sync again (the next stop would otherwise leave fewer than min.insync).
@@ -88,30 +83,6 @@ async fn a_rolling_restart_of_the_cluster_loses_and_duplicates_nothing_acknowled
     assert_in_order_per_key(&records, &acknowledged);
 
     // The same instance, after the restart of every node: each mode still delivers.
-    for mode in ALL_MODES {
-        let key = format!("after-{}", mode.name());
-        for seq in 0..5 {
-            let answer = send_numbered(&app, &topic, &key, seq, mode).await;
-            assert_eq!(
-                answer.status.as_u16(),
-                mode.success(),
-                "{} after the rolling restart: {answer:?}",
-                mode.name()
-            );
-        }
-    }
-    assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
-    let records = read_topic(&bootstrap, &topic, 1, Duration::from_secs(30)).await;
-    let copies = copies(&records);
-    for mode in ALL_MODES {
-        let key = format!("after-{}", mode.name());
-        for seq in 0..5 {
-            assert_eq!(
-                copies.get(&(key.clone(), seq)),
-                Some(&1),
-                "{key} #{seq} not on the topic exactly once"
-            );
-        }
-    }
+    assert_every_mode_delivers(&app, &bootstrap, &topic, "after").await;
     app.stop().await;
 }

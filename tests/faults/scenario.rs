@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -13,6 +13,13 @@ use support::Read;
 /// The test broker reached through Toxiproxy (its PROXIED listener advertises the proxy).
 pub fn proxied_bootstrap() -> String {
     std::env::var("TEST_KAFKA_PROXIED_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19094".into())
+}
+
+/// The 3-node cluster through Toxiproxy: one proxy per node ("cluster-1".."cluster-3"), each
+/// node advertising its own proxy on that listener.
+pub fn cluster_proxied_bootstrap() -> String {
+    std::env::var("TEST_KAFKA_CLUSTER_PROXIED_BOOTSTRAP")
+        .unwrap_or_else(|_| "127.0.0.1:19412,127.0.0.1:19413,127.0.0.1:19414".into())
 }
 
 /// The 3-node cluster.
@@ -319,6 +326,19 @@ impl LoadMode {
     }
 }
 
+/// The longest a request may take: the mode's `message.timeout.ms` (3 s plain, 5 s
+/// idempotent) plus the 2 s the service waits past it for librdkafka's verdict, plus 1 s for
+/// HTTP and scheduling. An async request only queues the record.
+pub fn answer_bound(mode: LoadMode) -> Duration {
+    if mode.asynchronous {
+        Duration::from_secs(1)
+    } else if mode.idempotent {
+        Duration::from_millis(5000 + 2000 + 1000)
+    } else {
+        Duration::from_millis(3000 + 2000 + 1000)
+    }
+}
+
 /// The four ways to send: plain and idempotent, sync and async.
 pub const ALL_MODES: [LoadMode; 4] = [
     LoadMode {
@@ -473,4 +493,95 @@ pub fn tally_load(
         .collect();
     tally.lost = missing.len();
     (tally, acknowledged)
+}
+
+/// Starts [`keyed_load`] with six keys on `app` in the background, until `stop` is set.
+pub fn spawn_load(
+    app: &support::TestApp,
+    topic: &str,
+    prefix: &str,
+    mode: LoadMode,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<Sent>> {
+    let (base, topic, prefix, stop) = (
+        app.base.clone(),
+        topic.to_string(),
+        prefix.to_string(),
+        stop.clone(),
+    );
+    tokio::spawn(async move { keyed_load(&base, &topic, &prefix, mode, 6, 1_000_000, stop).await })
+}
+
+/// Requests of `sent` made at `from` or later and answered before `to`.
+pub fn within(sent: &[Sent], from: Instant, to: Instant) -> Vec<&Sent> {
+    sent.iter()
+        .filter(|s| s.at >= from && s.at + s.elapsed < to)
+        .collect()
+}
+
+/// Polls `GET /health/ready` until `accept` holds for its status and body; returns how long
+/// that took and the body. Panics after `limit` with the last answer.
+pub async fn wait_readiness(
+    app: &support::TestApp,
+    what: &str,
+    limit: Duration,
+    accept: impl Fn(u16, &Value) -> bool,
+) -> (Duration, Value) {
+    let started = Instant::now();
+    loop {
+        let answer = app.get("/health/ready").await;
+        if accept(answer.status.as_u16(), &answer.body) {
+            return (started.elapsed(), answer.body);
+        }
+        assert!(
+            started.elapsed() < limit,
+            "/health/ready never said {what} within {limit:?}; last: {} {}",
+            answer.status,
+            answer.body
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The node ids `/health/ready` lists as unreachable.
+pub fn unreachable_of(body: &Value) -> Vec<i64> {
+    body["unreachable"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+}
+
+/// The same service instance, after a fault: 5 numbered records per mode (keys
+/// `{label}-{mode}`) are each answered with the mode's success and on the topic exactly once.
+pub async fn assert_every_mode_delivers(
+    app: &support::TestApp,
+    bootstrap: &str,
+    topic: &str,
+    label: &str,
+) {
+    for mode in ALL_MODES {
+        let key = format!("{label}-{}", mode.name());
+        for seq in 0..5 {
+            let answer = send_numbered(app, topic, &key, seq, mode).await;
+            assert_eq!(
+                answer.status.as_u16(),
+                mode.success(),
+                "{} {label}: {answer:?}",
+                mode.name()
+            );
+        }
+    }
+    assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
+    let records = support::read_topic(bootstrap, topic, 1, Duration::from_secs(30)).await;
+    let copies = copies(&records);
+    for mode in ALL_MODES {
+        let key = format!("{label}-{}", mode.name());
+        for seq in 0..5 {
+            assert_eq!(
+                copies.get(&(key.clone(), seq)),
+                Some(&1),
+                "{key} #{seq} not on the topic exactly once"
+            );
+        }
+    }
 }

@@ -8,19 +8,6 @@ use serde_json::json;
 use crate::scenario::*;
 use support::*;
 
-/// The longest a request may take: the mode's `message.timeout.ms` (3 s plain, 5 s
-/// idempotent) plus the 2 s the service waits past it for librdkafka's verdict, plus 1 s for
-/// HTTP and scheduling. An async request only queues the record.
-fn answer_bound(mode: LoadMode) -> Duration {
-    if mode.asynchronous {
-        Duration::from_secs(1)
-    } else if mode.idempotent {
-        Duration::from_millis(5000 + 2000 + 1000)
-    } else {
-        Duration::from_millis(3000 + 2000 + 1000)
-    }
-}
-
 struct Toxic {
     name: &'static str,
     kind: &'static str,
