@@ -136,10 +136,14 @@ async fn a_soak_with_leader_kills_keeps_memory_threads_and_files_flat() {
         tokio::spawn(async move {
             while !stop.load(Ordering::SeqCst) {
                 let (rss, threads, fds) = sample(pid);
-                samples
-                    .lock()
-                    .unwrap()
-                    .push((started.elapsed(), rss, threads, fds));
+                let at = started.elapsed();
+                // Progress, for a run of an hour.
+                println!(
+                    "soak: {:>5} s  RSS {:>6} KiB  threads {threads:>3}  open files {fds:>3}",
+                    at.as_secs(),
+                    rss
+                );
+                samples.lock().unwrap().push((at, rss, threads, fds));
                 tokio::time::sleep(every).await;
             }
         })
@@ -185,53 +189,6 @@ async fn a_soak_with_leader_kills_keeps_memory_threads_and_files_flat() {
     let status = tokio::task::block_in_place(|| wait_exit(&mut child.0, Duration::from_secs(30)));
     assert!(status.success(), "exit after SIGTERM: {status:?}");
 
-    // What came of each load.
-    let records = read_topic(&bootstrap, &topic, 1, Duration::from_secs(60)).await;
-    let mut all_sent = Vec::new();
-    for (i, (mode, sent)) in by_mode.iter().enumerate() {
-        let prefix = if i == by_mode.len() - 1 {
-            "batch-".to_string()
-        } else {
-            format!("{}-", mode.name())
-        };
-        let mine: Vec<Read> = records
-            .iter()
-            .filter(|r| r.key.as_deref().is_some_and(|k| k.starts_with(&prefix)))
-            .cloned()
-            .collect();
-        let what = if i == by_mode.len() - 1 {
-            "10 soak (batches of 20)"
-        } else {
-            "10 soak"
-        };
-        let (mut tally, _) = tally_load(what, *mode, sent, &mine);
-        tally.note = format!(
-            "{} s, leader killed at {:?}",
-            duration.as_secs(),
-            kills
-                .iter()
-                .map(|(at, node)| format!("{} s (node {node})", at.as_secs()))
-                .collect::<Vec<_>>()
-        );
-        tally.report();
-        if mode.idempotent {
-            assert_eq!(
-                tally.lost, 0,
-                "idempotent records answered as written are missing: {tally:?}"
-            );
-            assert_eq!(tally.duplicates, 0, "idempotent duplicates: {tally:?}");
-        }
-        all_sent.extend(
-            sent.iter()
-                .filter(|s| s.status == mode.success())
-                .map(|s| (s.at, s.elapsed)),
-        );
-    }
-    assert!(
-        !kills.is_empty() || duration < kill_every + Duration::from_secs(30),
-        "no leader was killed"
-    );
-
     // Flat after the warm-up: RSS within max(10 %, 16 MiB) of the warm-up's, threads and files
     // within a few of theirs.
     let samples = samples.lock().unwrap().clone();
@@ -253,7 +210,23 @@ async fn a_soak_with_leader_kills_keeps_memory_threads_and_files_flat() {
         rss_max / 1024
     );
 
-    // The samples, with the client's throughput and p99 per interval, for the chart.
+    // The samples, with the client's throughput and p99 per interval, for the chart: written
+    // before the records are read back, so that a long run keeps them whatever follows.
+    let all_sent: Vec<(Instant, Duration)> = by_mode
+        .iter()
+        .flat_map(|(mode, sent)| {
+            sent.iter()
+                .filter(|s| s.status == mode.success())
+                .map(|s| (s.at, s.elapsed))
+        })
+        .collect();
+    // When each acknowledged request was answered (from the start) and how long it took,
+    // in order: each interval's answers are then one slice.
+    let mut answered: Vec<(Duration, u128)> = all_sent
+        .iter()
+        .map(|(t, e)| (t.duration_since(started) + *e, e.as_millis()))
+        .collect();
+    answered.sort_unstable();
     let mut csv = String::from("seconds,rss_kib,threads,fds,acknowledged_per_s,p99_ms\n");
     for (i, (at, rss, threads, fds)) in samples.iter().enumerate() {
         let from = if i == 0 {
@@ -261,14 +234,11 @@ async fn a_soak_with_leader_kills_keeps_memory_threads_and_files_flat() {
         } else {
             samples[i - 1].0
         };
-        let mut times: Vec<u128> = all_sent
-            .iter()
-            .filter(|(t, e)| {
-                let done = t.duration_since(started) + *e;
-                done > from && done <= *at
-            })
-            .map(|(_, e)| e.as_millis())
-            .collect();
+        let (lo, hi) = (
+            answered.partition_point(|a| a.0 <= from),
+            answered.partition_point(|a| a.0 <= *at),
+        );
+        let mut times: Vec<u128> = answered[lo..hi].iter().map(|a| a.1).collect();
         times.sort_unstable();
         let span = (*at - from).as_secs_f64().max(0.001);
         let p99 = times
@@ -286,6 +256,63 @@ async fn a_soak_with_leader_kills_keeps_memory_threads_and_files_flat() {
         csv,
     )
     .unwrap();
+    // What came of each load: an hour's records (millions) take minutes to read back.
+    let read_limit = Duration::from_secs(60) + duration / 6;
+    let records = read_topic(&bootstrap, &topic, 1, read_limit).await;
+    // Each load's records, moved (not copied: an hour's are millions) by key prefix.
+    let prefixes: Vec<String> = by_mode
+        .iter()
+        .enumerate()
+        .map(|(i, (mode, _))| {
+            if i == by_mode.len() - 1 {
+                "batch-".to_string()
+            } else {
+                format!("{}-", mode.name())
+            }
+        })
+        .collect();
+    let mut by_load: Vec<Vec<Read>> = vec![Vec::new(); prefixes.len()];
+    for record in records {
+        let load = prefixes.iter().position(|p| {
+            record
+                .key
+                .as_deref()
+                .is_some_and(|k| k.starts_with(p.as_str()))
+        });
+        if let Some(load) = load {
+            by_load[load].push(record);
+        }
+    }
+    for (i, (mode, sent)) in by_mode.iter().enumerate() {
+        let mine = &by_load[i];
+        let what = if i == by_mode.len() - 1 {
+            "10 soak (batches of 20)"
+        } else {
+            "10 soak"
+        };
+        let (mut tally, _) = tally_load(what, *mode, sent, mine);
+        tally.note = format!(
+            "{} s, leader killed at {:?}",
+            duration.as_secs(),
+            kills
+                .iter()
+                .map(|(at, node)| format!("{} s (node {node})", at.as_secs()))
+                .collect::<Vec<_>>()
+        );
+        tally.report();
+        if mode.idempotent {
+            assert_eq!(
+                tally.lost, 0,
+                "idempotent records answered as written are missing: {tally:?}"
+            );
+            assert_eq!(tally.duplicates, 0, "idempotent duplicates: {tally:?}");
+        }
+    }
+    assert!(
+        !kills.is_empty() || duration < kill_every + Duration::from_secs(30),
+        "no leader was killed"
+    );
+
     assert!(
         rss_max <= rss0 + allowed,
         "RSS grew from {rss0} KiB to {rss_max} KiB: {samples:?}"
