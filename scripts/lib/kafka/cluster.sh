@@ -41,7 +41,9 @@ cluster_cmd() { # SUB NAME N BASE_PORT
                 broker_config_node "$name" "$i" "$nodes" "$base"
                 if [[ -n $CLUSTER_PROXIED ]]; then
                     read -r proxied advertise <<<"$CLUSTER_PROXIED"
+                    # shellcheck disable=SC2034 # read by add_proxied_listener (broker.sh)
                     B_PROXIED_PORT=$(( proxied + i - 1 ))
+                    # shellcheck disable=SC2034 # read by add_proxied_listener (broker.sh)
                     B_PROXIED_ADVERTISE="$HOST:$(( advertise + i - 1 ))"
                     add_proxied_listener
                 fi
