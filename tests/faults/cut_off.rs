@@ -12,8 +12,6 @@
 //!   missing, and the idempotent producer wrote nothing twice.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -42,17 +40,7 @@ async fn a_broker_cut_off_refuses_its_partitions_in_bounded_time_while_the_other
     proxy.reset().await;
 
     let app = TestApp::spawn_with(&proxied, &[]).await;
-    let plain = LoadMode {
-        idempotent: false,
-        asynchronous: false,
-    };
-    let idempotent = LoadMode {
-        idempotent: true,
-        asynchronous: false,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let plain_load = spawn_load(&app, &topic, "plain", plain, &stop);
-    let idempotent_load = spawn_load(&app, &topic, "idem", idempotent, &stop);
+    let loads = SyncLoads::start(&app, &topic);
 
     tokio::time::sleep(Duration::from_secs(4)).await;
     for stream in ["upstream", "downstream"] {
@@ -87,16 +75,11 @@ async fn a_broker_cut_off_refuses_its_partitions_in_bounded_time_while_the_other
     })
     .await;
     tokio::time::sleep(Duration::from_secs(10)).await;
-    stop.store(true, Ordering::SeqCst);
-    let plain_sent = plain_load.await.unwrap();
-    let idempotent_sent = idempotent_load.await.unwrap();
+    let finished = loads.finish().await;
     assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
 
     let records = read_topic(&direct, &topic, 1, Duration::from_secs(30)).await;
-    let key_partition: BTreeMap<String, i32> = records
-        .iter()
-        .filter_map(|r| Some((r.key.clone()?, r.partition)))
-        .collect();
+    let key_partition = partition_of_keys(&records);
     let is_cut = |s: &Sent| {
         let partition = key_partition
             .get(&s.key)
@@ -106,13 +89,9 @@ async fn a_broker_cut_off_refuses_its_partitions_in_bounded_time_while_the_other
     // The cut as the service lives it: requests made a second after it began and answered
     // before it ended.
     let cut_window = cut_at + Duration::from_secs(1);
-    for (mode, sent) in [(plain, &plain_sent), (idempotent, &idempotent_sent)] {
-        let prefix = if mode.idempotent { "idem" } else { "plain" };
-        let mine: Vec<Read> = records
-            .iter()
-            .filter(|r| r.key.as_deref().is_some_and(|k| k.starts_with(prefix)))
-            .cloned()
-            .collect();
+    for (mode, prefix, sent) in &finished {
+        let mode = *mode;
+        let mine = keyed(&records, prefix);
         let (mut tally, _) = tally_load("12 one broker cut off", mode, sent, &mine);
         let during = within(sent, cut_window, healed_at);
         let (cut_during, healthy_during): (Vec<&Sent>, Vec<&Sent>) =
@@ -130,7 +109,7 @@ async fn a_broker_cut_off_refuses_its_partitions_in_bounded_time_while_the_other
         }
         let cut_keys: Vec<String> = key_partition
             .keys()
-            .filter(|k| k.starts_with(if mode.idempotent { "idem" } else { "plain" }))
+            .filter(|k| k.starts_with(*prefix))
             .filter(|k| leaders[key_partition[*k] as usize] == cut)
             .cloned()
             .collect();

@@ -11,22 +11,11 @@
 //! - once the nodes are back, the same instance sends in every mode again, and nothing
 //!   answered 200 at any time is missing.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cluster::{create_topic, partitions, start_missing_nodes, wait_whole};
 use crate::scenario::*;
 use support::*;
-
-/// The partition each key's records went to, from what was read back.
-fn partition_of_keys(records: &[Read]) -> BTreeMap<String, i32> {
-    records
-        .iter()
-        .filter_map(|r| Some((r.key.clone()?, r.partition)))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_two_of_three_nodes_down_acks_all_is_never_acknowledged_and_all_recovers_in_place() {
@@ -55,17 +44,7 @@ async fn with_two_of_three_nodes_down_acks_all_is_never_acknowledged_and_all_rec
     .await;
     assert_eq!(body["brokers"], 3, "{body}");
 
-    let plain = LoadMode {
-        idempotent: false,
-        asynchronous: false,
-    };
-    let idempotent = LoadMode {
-        idempotent: true,
-        asynchronous: false,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let plain_load = spawn_load(&app, &topic, "plain", plain, &stop);
-    let idempotent_load = spawn_load(&app, &topic, "idem", idempotent, &stop);
+    let loads = SyncLoads::start(&app, &topic);
 
     // Steady load, then two nodes crash at once: one controller is left of three.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -110,9 +89,7 @@ async fn with_two_of_three_nodes_down_acks_all_is_never_acknowledged_and_all_rec
     })
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    stop.store(true, Ordering::SeqCst);
-    let plain_sent = plain_load.await.unwrap();
-    let idempotent_sent = idempotent_load.await.unwrap();
+    let finished = loads.finish().await;
     assert_eq!(app.producers.flush(Duration::from_secs(15)).await, 0);
 
     let records = read_topic(&bootstrap, &topic, 1, Duration::from_secs(30)).await;
@@ -120,13 +97,9 @@ async fn with_two_of_three_nodes_down_acks_all_is_never_acknowledged_and_all_rec
     // The window without a quorum: requests made a second after the crash and answered before
     // the restart began.
     let lost_quorum = killed_at + Duration::from_secs(1);
-    for (mode, sent) in [(plain, &plain_sent), (idempotent, &idempotent_sent)] {
-        let prefix = if mode.idempotent { "idem" } else { "plain" };
-        let mine: Vec<Read> = records
-            .iter()
-            .filter(|r| r.key.as_deref().is_some_and(|k| k.starts_with(prefix)))
-            .cloned()
-            .collect();
+    for (mode, prefix, sent) in &finished {
+        let mode = *mode;
+        let mine = keyed(&records, prefix);
         let (mut tally, _) = tally_load("11 quorum lost", mode, sent, &mine);
         let during = within(sent, lost_quorum, restart_at);
         let acknowledged_during = during.iter().filter(|s| s.status == 200).count();
@@ -198,7 +171,7 @@ async fn with_two_of_three_nodes_down_acks_all_is_never_acknowledged_and_all_rec
             let survivor_keys = key_partition
                 .iter()
                 .filter(|(key, p)| {
-                    key.starts_with("plain") && leaders.get(**p as usize) == Some(&survivor)
+                    key.starts_with(*prefix) && leaders.get(**p as usize) == Some(&survivor)
                 })
                 .count();
             if survivor_keys > 0 {

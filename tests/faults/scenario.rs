@@ -585,3 +585,48 @@ pub async fn assert_every_mode_delivers(
         }
     }
 }
+
+/// Sync sends in both producer modes at once, six keys each (`plain0`..`plain5` and
+/// `idem0`..`idem5`): the load the cluster scenarios put a fault under.
+pub struct SyncLoads {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    loads: Vec<(LoadMode, &'static str, tokio::task::JoinHandle<Vec<Sent>>)>,
+}
+
+impl SyncLoads {
+    pub fn start(app: &support::TestApp, topic: &str) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let loads = [(ALL_MODES[0], "plain"), (ALL_MODES[1], "idem")]
+            .into_iter()
+            .map(|(mode, prefix)| (mode, prefix, spawn_load(app, topic, prefix, mode, &stop)))
+            .collect();
+        SyncLoads { stop, loads }
+    }
+
+    /// Stops both; per mode, its key prefix and what it sent.
+    pub async fn finish(self) -> Vec<(LoadMode, &'static str, Vec<Sent>)> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut done = Vec::new();
+        for (mode, prefix, load) in self.loads {
+            done.push((mode, prefix, load.await.unwrap()));
+        }
+        done
+    }
+}
+
+/// The records whose key starts with `prefix`.
+pub fn keyed(records: &[support::Read], prefix: &str) -> Vec<support::Read> {
+    records
+        .iter()
+        .filter(|r| r.key.as_deref().is_some_and(|k| k.starts_with(prefix)))
+        .cloned()
+        .collect()
+}
+
+/// The partition each key's records went to.
+pub fn partition_of_keys(records: &[support::Read]) -> BTreeMap<String, i32> {
+    records
+        .iter()
+        .filter_map(|r| Some((r.key.clone()?, r.partition)))
+        .collect()
+}
