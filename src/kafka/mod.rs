@@ -21,6 +21,7 @@ mod config;
 mod delivery;
 pub mod embedded;
 mod health;
+mod links;
 mod metadata;
 #[cfg(feature = "msk-iam")]
 pub mod msk_iam;
