@@ -268,15 +268,14 @@ impl Target {
         }
     }
 
-    /// One record's answer line.
-    pub(super) fn line(&self, answer: Result<V3Delivery, ApiError>) -> Bytes {
-        let mut line = match answer {
-            Ok(delivery) => serde_json::to_vec(&delivery),
-            Err(error) => serde_json::to_vec(&ErrorBody::of(&error)),
-        }
-        .unwrap_or_default();
-        line.extend_from_slice(b"\r\n");
-        Bytes::from(line)
+    /// One record's answer line, CRLF included, written at the end of `out`.
+    pub(super) fn write_line(&self, out: &mut Vec<u8>, answer: Result<V3Delivery, ApiError>) {
+        // Writing into a Vec cannot fail, and these types always serialize.
+        let _ = match answer {
+            Ok(delivery) => serde_json::to_writer(&mut *out, &delivery),
+            Err(error) => serde_json::to_writer(&mut *out, &ErrorBody::of(&error)),
+        };
+        out.extend_from_slice(b"\r\n");
     }
 }
 

@@ -1,6 +1,7 @@
 //! A v3 produce body read as it arrives: JSON records one after another, sent as soon as they
 //! are read (the records of one chunk of the body together, as a batch: one timer and one
-//! timestamp for them all), each answered on its own line as soon as it is settled, in order,
+//! timestamp for them all), each answered on its own line as soon as it is settled (the lines of
+//! one chunk's records written together), in order,
 //! while later ones may still be arriving. At most [`WINDOW`] records are in flight and
 //! [`ANSWERS_BUFFERED`] answers wait for the client: a stream of any length flows in bounded
 //! memory.
@@ -16,7 +17,7 @@ use tracing::Instrument;
 
 use super::super::split::Splitter;
 use super::super::V3_ANSWER_TYPE;
-use super::records::{read_admitted, Read, Target};
+use super::records::{read_admitted, Read, Target, V3Delivery};
 use crate::access::Caller;
 use crate::http::context::RequestContext;
 use crate::http::problem::ApiError;
@@ -58,16 +59,14 @@ pub(super) fn stream(
         loop {
             tokio::select! {
                 biased;
-                Some(lines) = in_flight.next(), if !in_flight.is_empty() => {
-                    let lines: Vec<Bytes> = lines;
-                    pending -= lines.len();
-                    for line in lines {
-                        if unread.lines > 0 || answers.send(line.clone()).await.is_err() {
-                            // The client went away: what is in flight still settles, and is
-                            // counted here and in the metrics.
-                            reading = false;
-                            unread.count(&line);
-                        }
+                Some(settled) = in_flight.next(), if !in_flight.is_empty() => {
+                    let settled: Answers = settled;
+                    pending -= settled.lines;
+                    if unread.lines > 0 || answers.send(settled.text.clone()).await.is_err() {
+                        // The client went away: what is in flight still settles, and is
+                        // counted here and in the metrics.
+                        reading = false;
+                        unread.count(&settled);
                     }
                 }
                 chunk = data.next(), if reading && pending < WINDOW => {
@@ -104,7 +103,7 @@ pub(super) fn stream(
                         reading = false;
                         let error = ApiError::unprocessable("invalid-payload", None, error);
                         pending += 1;
-                        in_flight.push_back(Either::Left(std::future::ready(vec![target.line(Err(error))])));
+                        in_flight.push_back(Either::Left(std::future::ready(Answers::one(&target, Err(error)))));
                     }
                 }
                 else => break,
@@ -127,13 +126,31 @@ pub(super) fn stream(
     response
 }
 
+/// The answers to some records of a stream: their lines one after another, written to the client
+/// as one piece.
+struct Answers {
+    lines: usize,
+    text: Bytes,
+}
+
+impl Answers {
+    fn one(target: &Target, answer: Result<V3Delivery, ApiError>) -> Self {
+        let mut text = Vec::new();
+        target.write_line(&mut text, answer);
+        Answers {
+            lines: 1,
+            text: text.into(),
+        }
+    }
+}
+
 /// Sends the records read from one chunk together (or answers why one was not read): their
 /// answer lines, in order.
 async fn send_all(
     state: &AppState,
     target: &Target,
     reads: Vec<Result<Read, ApiError>>,
-) -> Vec<Bytes> {
+) -> Answers {
     let outcomes = {
         let to_send: Vec<(&OutgoingRecord, Via)> = reads
             .iter()
@@ -143,19 +160,26 @@ async fn send_all(
         state.producers.send_batch(&to_send, SendMode::Sync).await
     };
     let mut outcomes = outcomes.into_iter();
-    reads
-        .into_iter()
-        .map(|read| match read {
+    let lines = reads.len();
+    // A delivery's line is ~150 bytes.
+    let mut text = Vec::with_capacity(lines * 160);
+    for read in reads {
+        let answer = match read {
             Ok(read) => {
                 let outcome = outcomes.next().expect("one outcome per record sent");
-                target.line(target.delivery(&read, outcome.map_err(ApiError::Send)))
+                target.delivery(&read, outcome.map_err(ApiError::Send))
             }
             Err(error) => {
                 state.metrics.record_rejected_request();
-                target.line(Err(error))
+                Err(error)
             }
-        })
-        .collect()
+        };
+        target.write_line(&mut text, answer);
+    }
+    Answers {
+        lines,
+        text: text.into(),
+    }
 }
 
 /// The answers of a stream whose client went away before reading them.
@@ -166,11 +190,14 @@ struct Unread {
 }
 
 impl Unread {
-    fn count(&mut self, line: &[u8]) {
-        self.lines += 1;
-        if line.starts_with(br#"{"error_code":200,"#) {
-            self.written += 1;
-        }
+    fn count(&mut self, answers: &Answers) {
+        self.lines += answers.lines;
+        // Each line ends with CRLF; a JSON line holds none of its own.
+        self.written += answers
+            .text
+            .split(|b| *b == b'\n')
+            .filter(|line| line.starts_with(br#"{"error_code":200,"#))
+            .count();
     }
 
     /// One line for the operator: records the client may resend, not knowing they were written.
