@@ -1,10 +1,9 @@
 //! A v3 produce body read as it arrives: JSON records one after another, sent as soon as they
 //! are read (the records of one chunk of the body together, as a batch: one timer and one
-//! timestamp for them all), each answered on its own line as soon as it is settled (the lines of
-//! one chunk's records written together), in order,
-//! while later ones may still be arriving. At most [`WINDOW`] records are in flight and
-//! [`ANSWERS_BUFFERED`] answers wait for the client: a stream of any length flows in bounded
-//! memory.
+//! timestamp for them all), each answered on its own line as soon as it is settled, in order,
+//! while later ones may still be arriving (the lines of one chunk's records are written
+//! together). At most [`WINDOW`] records are in flight and [`ANSWERS_BUFFERED`] pieces of
+//! answers wait for the client: a stream of any length flows in bounded memory.
 
 use std::convert::Infallible;
 
@@ -29,8 +28,9 @@ use crate::kafka::{OutgoingRecord, SendMode, TopicName, Via};
 /// Records of one stream sent and not yet answered beyond which no more of the body is read
 /// (one chunk's records may go past it).
 pub const WINDOW: usize = 1024;
-/// Answer lines waiting for the client to read them, at most.
-pub const ANSWERS_BUFFERED: usize = 256;
+/// Pieces of answers (each the lines of one chunk's records) waiting for the client to read
+/// them, at most: a client that stops reading holds the stream after a few chunks' worth.
+pub const ANSWERS_BUFFERED: usize = 4;
 
 /// Records as they arrive, those of each chunk sent together as soon as it is read, answered in
 /// order as they settle.
