@@ -64,6 +64,7 @@ impl Registry {
                 ));
             }
         }
+        let http = self.http().map_err(Failure::Unreachable)?;
         let first = self.preferred.load(Ordering::Relaxed);
         let mut last_error = String::new();
         for attempt in 0..self.urls.len() {
@@ -80,8 +81,7 @@ impl Registry {
                 url.path = url.path(),
                 http.response.status_code = tracing::field::Empty,
             );
-            let mut request = self
-                .http
+            let mut request = http
                 .request(method.clone(), url.clone())
                 .header(ACCEPT, MEDIA_TYPE);
             if let Some(auth) = &self.authorization {

@@ -89,7 +89,12 @@ const UP: u8 = 1;
 const DOWN: u8 = 2;
 
 pub struct Registry {
-    http: reqwest::Client,
+    /// Built on the first call: a TLS client loads the system's trust store and OpenSSL's code
+    /// (~5 MiB of a process that has not used the registry yet).
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    timeout: Duration,
+    /// The CA file's certificates, read at start (a bad file stops the start).
+    certificates: Vec<reqwest::Certificate>,
     urls: Vec<Url>,
     /// The URL that answered last.
     preferred: AtomicUsize,
@@ -127,20 +132,15 @@ impl Registry {
         if urls.is_empty() {
             return Err("no URL".into());
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(2)))
-            .pool_idle_timeout(Duration::from_secs(30));
-        if let Some(file) = &config.ca_file {
-            let pem = std::fs::read(file)
-                .map_err(|e| format!("cannot read the CA file {file:?}: {e}"))?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("the CA file {file:?} is not PEM: {e}"))?
-            {
-                builder = builder.add_root_certificate(cert);
+        let certificates = match &config.ca_file {
+            Some(file) => {
+                let pem = std::fs::read(file)
+                    .map_err(|e| format!("cannot read the CA file {file:?}: {e}"))?;
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| format!("the CA file {file:?} is not PEM: {e}"))?
             }
-        }
-        let http = builder.build().map_err(|e| e.to_string())?;
+            None => Vec::new(),
+        };
         let authorization = match (&config.bearer_token, &config.basic_auth) {
             (Some(token), _) => Some(format!("Bearer {}", token.0)),
             (None, Some(user_info)) => {
@@ -160,7 +160,9 @@ impl Registry {
         })
         .transpose()?;
         Ok(Registry {
-            http,
+            http: std::sync::OnceLock::new(),
+            timeout: config.timeout,
+            certificates,
             urls,
             preferred: AtomicUsize::new(0),
             authorization,
@@ -173,6 +175,25 @@ impl Registry {
             state: AtomicU8::new(UNKNOWN),
             down_since: Mutex::new(None),
         })
+    }
+
+    /// The HTTP client, built on the first call.
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(|| {
+                let mut builder = reqwest::Client::builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.timeout.min(Duration::from_secs(2)))
+                    .pool_idle_timeout(Duration::from_secs(30));
+                for certificate in &self.certificates {
+                    builder = builder.add_root_certificate(certificate.clone());
+                }
+                builder
+                    .build()
+                    .map_err(|e| format!("no HTTP client for the registry: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The registry's addresses, without credentials or paths (for logs).
