@@ -2,7 +2,7 @@
 //! means for a record.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
@@ -48,6 +48,25 @@ pub(super) enum Failure {
 }
 
 impl Registry {
+    /// The HTTP client, built on the first call.
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(|| {
+                let mut builder = reqwest::Client::builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.timeout.min(Duration::from_secs(2)))
+                    .pool_idle_timeout(Duration::from_secs(30));
+                for certificate in &self.certificates {
+                    builder = builder.add_root_certificate(certificate.clone());
+                }
+                builder
+                    .build()
+                    .map_err(|e| format!("no HTTP client for the registry: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// One call, on each URL in turn from the preferred one, until one answers.
     pub(super) async fn call<T: serde::de::DeserializeOwned>(
         &self,

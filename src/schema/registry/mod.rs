@@ -177,25 +177,6 @@ impl Registry {
         })
     }
 
-    /// The HTTP client, built on the first call.
-    fn http(&self) -> Result<&reqwest::Client, String> {
-        self.http
-            .get_or_init(|| {
-                let mut builder = reqwest::Client::builder()
-                    .timeout(self.timeout)
-                    .connect_timeout(self.timeout.min(Duration::from_secs(2)))
-                    .pool_idle_timeout(Duration::from_secs(30));
-                for certificate in &self.certificates {
-                    builder = builder.add_root_certificate(certificate.clone());
-                }
-                builder
-                    .build()
-                    .map_err(|e| format!("no HTTP client for the registry: {e}"))
-            })
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
     /// The registry's addresses, without credentials or paths (for logs).
     pub fn hosts(&self) -> Vec<String> {
         self.urls.iter().map(host_of).collect()
