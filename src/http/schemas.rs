@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::problem::ApiError;
@@ -20,7 +19,8 @@ use crate::schema::{
 #[derive(Debug, Clone)]
 pub struct Typed {
     pub choice: SchemaChoice,
-    pub data: Value,
+    /// The JSON as given.
+    pub data: Box<RawValue>,
 }
 
 /// A record as parsed: its key and value are bytes already, or are written by [`Encoder`] from
@@ -235,7 +235,7 @@ impl<'a> Encoder<'a> {
                     field: Some(part.as_str().into()),
                 })?;
             let bytes = resolved
-                .encode(&typed.data)
+                .encode(typed.data.get())
                 .map_err(|m| ApiError::mismatch(part.as_str(), m))?;
             match part {
                 Part::Key => {
@@ -301,11 +301,11 @@ pub fn given_part(
         Some(schema) => {
             let choice = schema.choice(schema_field)?;
             let data = match raw {
-                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| bad(&e.to_string()))?,
+                Some(raw) => raw.to_owned(),
                 None if part == Part::Key => {
                     return Err(bad("a key is needed with keySchema"));
                 }
-                None => Value::Null,
+                None => RawValue::NULL.to_owned(),
             };
             // The key's text is replaced when it is written with its schema.
             let placeholder = (part == Part::Key).then(String::new);

@@ -227,16 +227,19 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// `data` in Confluent's wire format.
-    pub fn encode(&self, data: &Value) -> Result<Vec<u8>, Mismatch> {
+    /// `text` (JSON) in Confluent's wire format.
+    pub fn encode(&self, text: &str) -> Result<Vec<u8>, Mismatch> {
         let mut out = Vec::with_capacity(64);
         out.push(0);
         out.extend_from_slice(&self.known.id.to_be_bytes());
+        let value = || -> Result<Value, Mismatch> {
+            serde_json::from_str(text).map_err(|e| Mismatch::new(e.to_string()))
+        };
         match (&self.known.compiled, &self.proto) {
-            (Compiled::Avro(s), _) => s.encode(data, &mut out)?,
-            (Compiled::Json(s), _) => s.encode(data, &mut out)?,
+            (Compiled::Avro(s), _) => s.encode_text(text, &mut out)?,
+            (Compiled::Json(s), _) => s.encode(&value()?, &mut out)?,
             (Compiled::Protobuf(_), Some(chosen)) => {
-                protobuf::ProtoSchema::encode(chosen, data, &mut out)?
+                protobuf::ProtoSchema::encode(chosen, &value()?, &mut out)?
             }
             (Compiled::Protobuf(_), None) => unreachable!("a message is chosen at resolve"),
         }

@@ -22,6 +22,7 @@ use super::Mismatch;
 mod binary;
 mod logical;
 mod shape;
+mod stream;
 
 /// A parsed Avro schema and its named types, for `Ref`s.
 #[derive(Debug)]
@@ -55,6 +56,35 @@ impl AvroSchema {
             steps: Cell::new(MAX_STEPS),
         };
         writer.write(&self.root, data, out)
+    }
+
+    /// `text` (JSON) in Avro's binary encoding, appended to `out`: read straight from the text
+    /// when it fits the schema, and from its `Value` otherwise (the same bytes, or the mismatch
+    /// and its path).
+    pub fn encode_text(&self, text: &str, out: &mut Vec<u8>) -> Result<(), Mismatch> {
+        let start = out.len();
+        if self.encode_straight(text, out) {
+            return Ok(());
+        }
+        out.truncate(start);
+        let data: Value = serde_json::from_str(text).map_err(|e| Mismatch::new(e.to_string()))?;
+        self.encode(&data, out)
+    }
+
+    /// Whether `text` was written straight from the JSON (see `stream`).
+    fn encode_straight(&self, text: &str, out: &mut Vec<u8>) -> bool {
+        use serde::de::DeserializeSeed;
+        let writer = Writer {
+            named: &self.named,
+            steps: Cell::new(MAX_STEPS),
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let node = stream::Node {
+            writer: &writer,
+            schema: &self.root,
+            out,
+        };
+        node.deserialize(&mut de).is_ok() && de.end().is_ok()
     }
 }
 
@@ -316,17 +346,16 @@ impl Writer<'_> {
                     .map_err(|m| m.at(format!(".{name}")));
             }
         }
-        let mut scratch = Vec::new();
+        let start = out.len();
         for (index, variant) in variants.iter().enumerate() {
             if !self.may_fit(variant, data) {
                 continue;
             }
-            scratch.clear();
-            if self.write(variant, data, &mut scratch).is_ok() {
-                write_long(index as i64, out);
-                out.extend_from_slice(&scratch);
+            write_long(index as i64, out);
+            if self.write(variant, data, out).is_ok() {
                 return Ok(());
             }
+            out.truncate(start);
         }
         let names: Vec<String> = variants.iter().filter_map(branch_name).collect();
         Err(expected(format!("one of the union's types {names:?}")))

@@ -3,13 +3,84 @@ use super::logical::unscaled;
 use super::*;
 use serde_json::json;
 
+/// `data` written from its `Value` and from its text: both must give the same bytes, or the
+/// same mismatch.
 fn encode(schema: &str, data: Value) -> Result<Vec<u8>, String> {
     let schema = AvroSchema::parse(schema).unwrap();
     let mut out = Vec::new();
-    schema
+    let from_value = schema
         .encode(&data, &mut out)
         .map(|()| out)
-        .map_err(|m| m.to_string())
+        .map_err(|m| m.to_string());
+    let mut out = vec![7];
+    let from_text = schema
+        .encode_text(&data.to_string(), &mut out)
+        .map(|()| out[1..].to_vec())
+        .map_err(|m| m.to_string());
+    assert_eq!(from_value, from_text, "{data}");
+    from_value
+}
+
+/// Whether `text` is written straight from the JSON, and with what bytes.
+fn straight(schema: &AvroSchema, text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    schema.encode_straight(text, &mut out).then_some(out)
+}
+
+#[test]
+fn records_are_written_straight_from_their_text_in_any_field_order() {
+    let text = r#"{"type":"record","name":"Order","fields":[
+        {"name":"id","type":"long"},
+        {"name":"total","type":"int"},
+        {"name":"currency","type":{"type":"enum","name":"Currency","symbols":["EUR","USD"]}},
+        {"name":"note","type":["null","string"],"default":null},
+        {"name":"lines","type":{"type":"array","items":"double"}},
+        {"name":"ok","type":"boolean","default":true}]}"#;
+    let schema = AvroSchema::parse(text).unwrap();
+    let in_order = r#"{"id":-3,"total":70000,"currency":"USD","note":{"string":"h\u00e9"},"lines":[1.5,2],"ok":false}"#;
+    let shuffled = r#"{"lines":[1.5,2],"ok":false,"currency":"USD","id":-3,"note":{"string":"h\u00e9"},"total":70000}"#;
+    let expected = encode(text, serde_json::from_str(in_order).unwrap()).unwrap();
+    assert_eq!(straight(&schema, in_order).as_deref(), Some(&expected[..]));
+    assert_eq!(straight(&schema, shuffled).as_deref(), Some(&expected[..]));
+    // A missing field with a default, a bare null in the union.
+    let defaults = r#"{"id":1,"total":2,"currency":"EUR","note":null,"lines":[]}"#;
+    assert_eq!(
+        straight(&schema, defaults),
+        Some(vec![2, 4, 0, 0, 0, 1]),
+        "id 1, total 2, EUR, the union's null branch, no lines, ok = true"
+    );
+    // Left to the `Value`: a field given twice (the last counts), a mismatch (its path).
+    let twice = r#"{"id":1,"id":5,"total":2,"currency":"EUR","lines":[]}"#;
+    assert_eq!(straight(&schema, twice), None);
+    let mut out = Vec::new();
+    schema.encode_text(twice, &mut out).unwrap();
+    assert_eq!(out[0], 10, "id 5 (zig-zag)");
+    let wrong = r#"{"id":1,"total":2,"currency":"GBP","lines":[]}"#;
+    assert_eq!(straight(&schema, wrong), None);
+    let error = schema.encode_text(wrong, &mut Vec::new()).unwrap_err();
+    assert_eq!(error.path, ".currency");
+}
+
+#[test]
+fn a_bare_string_in_a_union_takes_the_first_branch_that_fits_it() {
+    let text = r#"["null",{"type":"enum","name":"Size","symbols":["S","M"]},"string"]"#;
+    let schema = AvroSchema::parse(text).unwrap();
+    assert_eq!(straight(&schema, r#""M""#), Some(vec![2, 2]), "the enum, M");
+    assert_eq!(
+        straight(&schema, r#""XL""#),
+        Some(vec![4, 4, b'X', b'L']),
+        "the string"
+    );
+    assert_eq!(straight(&schema, "null"), Some(vec![0]));
+    for data in [
+        json!("M"),
+        json!("XL"),
+        json!(null),
+        json!({"Size": "S"}),
+        json!(3),
+    ] {
+        encode(text, data).ok();
+    }
 }
 
 #[test]

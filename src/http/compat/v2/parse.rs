@@ -248,9 +248,7 @@ fn part(
             field: Some(field.to_owned()),
         }),
         (V2Format::Schema(_), Some(choice)) => {
-            let data = serde_json::from_str(given.get()).map_err(|e| {
-                ApiError::unprocessable("invalid-payload", Some(field.to_owned()), e.to_string())
-            })?;
+            let data = given.to_owned();
             Ok((
                 Some(Vec::new()),
                 Some(Typed {

@@ -1,7 +1,7 @@
 //! A v3 key or value as read: its bytes, or its JSON and schema; and the record that carries
 //! them until the schema'd parts are written.
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::super::super::formats::{self, Format};
 use super::{DataSize, V3Data};
@@ -22,7 +22,7 @@ pub(in crate::http::compat::v3) struct Read {
     pub(super) typed: [Option<Typed>; 2],
     /// Key and value without a type, when a registry is configured: written with the
     /// subject's latest schema if it has one (as JSON otherwise).
-    pub(super) typeless: [Option<Value>; 2],
+    pub(super) typeless: [Option<Box<RawValue>>; 2],
 }
 
 impl Read {
@@ -102,7 +102,7 @@ pub(super) struct Given {
     pub(super) bytes: Option<Vec<u8>>,
     pub(super) size: Option<DataSize>,
     pub(super) typed: Option<Typed>,
-    pub(super) typeless: Option<Value>,
+    pub(super) typeless: Option<Box<RawValue>>,
 }
 
 /// A key's or value's bytes, and its type and size for the answer; or its JSON for its schema.
@@ -148,8 +148,7 @@ pub(super) fn data(given: Option<&V3Data>, part: Part, registry: bool) -> Result
             )
             .map_err(|detail| bad("schema", detail))?;
             let data = match given.data {
-                Some(data) if data.get() != "null" => serde_json::from_str(data.get())
-                    .map_err(|e| bad("data", e.to_string()))?,
+                Some(data) if data.get() != "null" => data.to_owned(),
                 _ => return Ok(none),
             };
             let choice = SchemaChoice {
@@ -177,7 +176,7 @@ pub(super) fn data(given: Option<&V3Data>, part: Part, registry: bool) -> Result
         None => None,
     };
     let typeless = match (kind.is_none() && registry, given.data, &bytes) {
-        (true, Some(data), Some(_)) => serde_json::from_str(data.get()).ok(),
+        (true, Some(data), Some(_)) => Some(data.to_owned()),
         _ => None,
     };
     let size = bytes.as_ref().map(|b| DataSize {
