@@ -387,3 +387,63 @@ async fn a_stream_of_100_000_records_is_answered_while_it_is_sent() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_stream_over_h2c_is_answered_record_by_record() {
+    const RECORDS: usize = 3_000;
+    let app = TestApp::spawn().await;
+    let id = cluster_id(&app.client, &app.base).await;
+    let topic = unique_topic("v3-h2c");
+    // HTTP/2 without TLS, by prior knowledge: the body is a stream of DATA frames.
+    let h2c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let chunks = (0..RECORDS / 500).map(|chunk| {
+        let lines: String = (chunk * 500..(chunk + 1) * 500)
+            .map(|i| format!("{}\n", json!({"key": {"type": "STRING", "data": format!("k{i}")}, "value": {"type": "JSON", "data": {"i": i}}})))
+            .collect();
+        Ok::<_, std::io::Error>(lines.into_bytes())
+    });
+    let response = h2c
+        .post(format!(
+            "{}/v3/clusters/{id}/topics/{topic}/records",
+            app.base
+        ))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let answers: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), RECORDS, "one answer line per record");
+    assert!(
+        answers.iter().all(|a| a["error_code"] == 200),
+        "{text:.300}"
+    );
+    let records = read_topic(&bootstrap(), &topic, RECORDS, Duration::from_secs(60)).await;
+    assert_eq!(records.len(), RECORDS, "every record exactly once");
+    for record in &records {
+        let i = serde_json::from_str::<Value>(&record.value).unwrap()["i"]
+            .as_u64()
+            .unwrap() as usize;
+        assert_eq!(record.key.as_deref(), Some(format!("k{i}").as_str()));
+        let answer = &answers[i];
+        assert_eq!(
+            (i64::from(record.partition), record.offset),
+            (
+                answer["partition_id"].as_i64().unwrap(),
+                answer["offset"].as_i64().unwrap()
+            ),
+            "answer {i} names record {i}'s position"
+        );
+    }
+}
