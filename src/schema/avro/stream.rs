@@ -25,6 +25,10 @@ pub(super) struct Node<'w, 's, 'o> {
     pub(super) out: &'o mut Vec<u8>,
 }
 
+/// The name under which serde_json (`raw_value`) carries a raw value in an object: a `Value`
+/// read from such an object is the raw value, not the object.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
 /// The bare signal: the caller writes the record again from its `Value`.
 fn again<E: de::Error>() -> E {
     E::custom("written again from the value")
@@ -308,26 +312,33 @@ impl<'de> Visitor<'de> for Branches<'_, '_, '_> {
     fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
         // The branches are tried in turn: the first string or enum that takes it, unless a
         // branch before them may take a string too (a date, a decimal...: the `Value`'s).
+        // Each branch tried costs a step, as it does in `Writer::write_union`.
         let probe = Value::String(String::new());
+        let mut tried = 0;
         for (index, variant) in self.variants.iter().enumerate() {
             if !self.writer.may_fit(variant, &probe) {
                 continue;
             }
-            match variant {
-                Schema::String => {
-                    write_long(index as i64, self.out);
-                    write_bytes(text.as_bytes(), self.out);
-                    return Ok(());
-                }
-                Schema::Enum(e) => {
-                    if let Some(symbol) = e.symbols.iter().position(|s| s == text) {
-                        write_long(index as i64, self.out);
-                        write_long(symbol as i64, self.out);
-                        return Ok(());
-                    }
-                }
+            tried += 1;
+            let symbol = match variant {
+                Schema::String => None,
+                Schema::Enum(e) => match e.symbols.iter().position(|s| s == text) {
+                    Some(symbol) => Some(symbol),
+                    None => continue,
+                },
                 _ => break,
+            };
+            let left = self.writer.steps.get();
+            if left < tried {
+                return Err(again());
             }
+            self.writer.steps.set(left - tried);
+            write_long(index as i64, self.out);
+            match symbol {
+                None => write_bytes(text.as_bytes(), self.out),
+                Some(symbol) => write_long(symbol as i64, self.out),
+            }
+            return Ok(());
         }
         self.bare(Value::from(text))
     }
@@ -341,6 +352,10 @@ impl<'de> Visitor<'de> for Branches<'_, '_, '_> {
         let Some(first) = map.next_key::<String>()? else {
             return self.bare(Value::Object(Map::new()));
         };
+        if first == RAW_VALUE_TOKEN {
+            // `Value` reads an object under this one name as a raw value, not as a map.
+            return Err(again());
+        }
         let branch = self
             .variants
             .iter()

@@ -181,3 +181,35 @@ fn an_alias_is_not_a_field_name() {
         ".old: not a field of record R"
     );
 }
+
+#[test]
+fn a_bare_string_costs_the_steps_the_value_path_counts() {
+    // 100 enums the string is not a symbol of, then "string": each item tries 101 branches.
+    let enums: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"type":"enum","name":"E{i}","symbols":["A"]}}"#))
+        .collect();
+    let text = format!(
+        r#"{{"type":"array","items":["null",{},"string"]}}"#,
+        enums.join(",")
+    );
+    let few = encode(&text, json!(vec![""; 10])).unwrap();
+    // The count, then each item: branch 101 (two bytes) and an empty string; the end.
+    assert_eq!(few.len(), 1 + 10 * 3 + 1);
+    let error = encode(&text, json!(vec![""; 10_000])).unwrap_err();
+    // Both paths run out of steps at the same item (the union then fits none of its branches).
+    assert!(error.starts_with("[98"), "{error:.80}");
+}
+
+#[test]
+fn serde_jsons_raw_value_name_is_read_as_the_value_path_reads_it() {
+    let schema =
+        AvroSchema::parse(r#"["null",{"type":"map","values":"string"},"string"]"#).unwrap();
+    let text = r#"{"$serde_json::private::RawValue":"\"abc\""}"#;
+    assert_eq!(straight(&schema, text), None);
+    let mut out = Vec::new();
+    schema.encode_text(text, &mut out).unwrap();
+    let value: Value = serde_json::from_str(text).unwrap();
+    let mut expected = Vec::new();
+    schema.encode(&value, &mut expected).unwrap();
+    assert_eq!(out, expected);
+}
