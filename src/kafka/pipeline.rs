@@ -16,7 +16,7 @@ use super::record::{
     OutgoingRecord, ProducerMode, SendMode, TopicName, Via, HEADER_PRODUCER_MODE, HEADER_SEND_MODE,
     HEADER_TIMESTAMP,
 };
-use super::report::{failure, Report, ReportFuture, Unawaited};
+use super::report::{failure, Awaited, Report, Unawaited};
 
 /// How a send ended from the caller's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum Outcome {
 
 /// What the delivery path needs to count a record once its outcome is known.
 struct Sent {
+    /// The record's place in its request (and in the request's [`Awaited`]).
+    index: usize,
     topic: TopicName,
     bytes: usize,
     mode: ProducerMode,
@@ -98,22 +100,20 @@ impl Producers {
             }
             return results;
         }
+        let awaited = Awaited::new(records.len());
         let mut pending = Vec::with_capacity(records.len());
-        for (record, via) in records {
-            let (request, report) = tokio::sync::oneshot::channel();
-            match self
-                .enqueue(record, *via, send, &timestamp, Report::Awaited(request))
-                .await
-            {
+        for (index, (record, via)) in records.iter().enumerate() {
+            let report = Report::Awaited(awaited.slot(index, via.mode));
+            match self.enqueue(record, *via, send, &timestamp, report).await {
                 Ok(guard) => {
-                    let sent = Sent {
+                    pending.push(Sent {
+                        index,
                         topic: record.topic.clone(),
                         bytes: record.size(),
                         mode: via.mode,
                         send,
                         guard,
-                    };
-                    pending.push((report, sent));
+                    });
                     results.push(Ok(Outcome::Queued));
                 }
                 Err(error) => results.push(Err(self.refused(record, via.mode, send, error))),
@@ -125,12 +125,9 @@ impl Producers {
         if pending.is_empty() {
             return results;
         }
-        let mut settled = self.settle_all(pending, started, queued).await.into_iter();
-        for result in results.iter_mut().filter(|r| r.is_ok()) {
-            *result = settled
-                .next()
-                .expect("one outcome per queued record")
-                .map(Outcome::Acknowledged);
+        let settled = self.settle_all(&awaited, &pending, started, queued).await;
+        for (s, result) in pending.iter().zip(settled) {
+            results[s.index] = result.map(Outcome::Acknowledged);
         }
         results
     }
@@ -232,67 +229,36 @@ impl Producers {
 
     /// Waits for the delivery reports of queued records (a request's, which started at
     /// `started` and had queued them all at `queued`), each bounded by its mode's delivery guard
-    /// from `queued`, and counts them. They are awaited in order under one timer: by the time
-    /// the first is acknowledged most of the others are too, so nothing is allocated or
-    /// registered per record.
+    /// from `queued`, and counts them. The request is woken when a mode's last report is in
+    /// ([`Awaited`]), not once per record.
     async fn settle_all(
         &self,
-        pending: Vec<(ReportFuture, Sent)>,
+        awaited: &Awaited,
+        pending: &[Sent],
         started: Instant,
         queued: Instant,
     ) -> Vec<Result<Delivered, SendError>> {
-        use futures_util::FutureExt;
-
-        let mut results = Vec::with_capacity(pending.len());
-        let mut sent = Vec::with_capacity(pending.len());
-        // Whether each mode's guard (`ProducerMode as usize`) has run out.
-        let mut expired = [false; 2];
-        let timer = tokio::time::sleep_until(queued.into());
-        tokio::pin!(timer);
-        for (mut future, s) in pending {
-            let guard = s.guard;
-            // Out of time: only a report already there counts.
-            let late = |future: &mut ReportFuture| {
-                future
-                    .now_or_never()
-                    .map_or_else(|| Err(SendError::no_report(guard)), |r| self.verdict(r))
-            };
-            let result = if expired[s.mode as usize] {
-                late(&mut future)
-            } else {
-                let deadline = (queued + guard).into();
-                if timer.deadline() != deadline {
-                    timer.as_mut().reset(deadline);
-                }
-                tokio::select! {
-                    biased;
-                    report = &mut future => self.verdict(report),
-                    () = &mut timer => {
-                        expired[s.mode as usize] = true;
-                        late(&mut future)
-                    }
-                }
-            };
-            results.push(result);
-            sent.push(s);
+        let mut deadlines: [Option<Instant>; 2] = [None; 2];
+        for s in pending {
+            let deadline = &mut deadlines[s.mode as usize];
+            *deadline = (*deadline).max(Some(queued + s.guard));
         }
-        self.count(&sent, &results, started);
+        awaited.wait(deadlines).await;
+        let results: Vec<_> = pending
+            .iter()
+            .map(|s| match awaited.verdict(s.index) {
+                Some(Some(Ok(delivered))) => Ok(*delivered),
+                Some(Some(Err(error))) => Err(failure(error, &self.inner.health)),
+                Some(None) => Err(SendError::new(
+                    ErrorClass::Fatal,
+                    "the producer was closed before the record was delivered",
+                )),
+                // Out of time: only a report already there counts.
+                None => Err(SendError::no_report(s.guard)),
+            })
+            .collect();
+        self.count(pending, &results, started);
         results
-    }
-
-    /// The caller's view of a delivery report.
-    fn verdict(
-        &self,
-        report: Result<Result<Delivered, KafkaError>, tokio::sync::oneshot::error::RecvError>,
-    ) -> Result<Delivered, SendError> {
-        match report {
-            Ok(Ok(delivered)) => Ok(delivered),
-            Ok(Err(error)) => Err(failure(&error, &self.inner.health)),
-            Err(_canceled) => Err(SendError::new(
-                ErrorClass::Fatal,
-                "the producer was closed before the record was delivered",
-            )),
-        }
     }
 
     /// Counts settled records: deliveries by mode and topic (one observer call per group; a
