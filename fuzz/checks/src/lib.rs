@@ -233,7 +233,7 @@ pub fn v3_stream(data: &[u8]) {
         let mut splitter = Splitter::new(LIMITS.max_body_bytes);
         let mut out = Vec::new();
         for chunk in chunks {
-            splitter.push(chunk);
+            splitter.push_slice(chunk);
             loop {
                 match splitter.next_object() {
                     Ok(Some(object)) => out.push(object),

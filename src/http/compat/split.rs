@@ -33,14 +33,19 @@ impl std::fmt::Display for SplitError {
     }
 }
 
-/// The splitter's state between chunks.
+/// The splitter's state between chunks. An object that lies within one chunk is handed out as a
+/// slice of it, with no copy; only one that spans chunks is put together.
 #[derive(Debug)]
 pub struct Splitter {
-    buf: Vec<u8>,
-    /// Where the scan goes on in `buf`.
+    /// The chunk being read, and where the scan goes on in it.
+    chunk: Bytes,
     pos: usize,
-    /// Where the current object starts in `buf`, once its `{` is seen.
+    /// Where the current object starts in `chunk`, when it starts there.
     start: Option<usize>,
+    /// The current object's bytes from the chunks before, when it started in one of them.
+    carry: Vec<u8>,
+    /// Inside an object: its `{` seen, its `}` not yet.
+    open: bool,
     depth: usize,
     in_string: bool,
     escaped: bool,
@@ -51,9 +56,11 @@ impl Splitter {
     /// Objects of at most `limit` bytes.
     pub fn new(limit: usize) -> Self {
         Splitter {
-            buf: Vec::new(),
+            chunk: Bytes::new(),
             pos: 0,
             start: None,
+            carry: Vec::new(),
+            open: false,
             depth: 0,
             in_string: false,
             escaped: false,
@@ -61,69 +68,119 @@ impl Splitter {
         }
     }
 
-    pub fn push(&mut self, chunk: &[u8]) {
-        // Drop what was handed out already.
-        let keep_from = self.start.unwrap_or(self.pos);
-        if keep_from > 0 {
-            self.buf.drain(..keep_from);
-            self.pos -= keep_from;
-            if let Some(start) = &mut self.start {
-                *start = 0;
-            }
+    /// The next chunk of the body (normally once [`Splitter::next_object`] has found no more
+    /// objects in the one before; bytes of it still unread are read first).
+    pub fn push(&mut self, chunk: Bytes) {
+        if self.open {
+            // The open object's bytes so far are kept: the chunk they are in goes.
+            let from = self.start.take().unwrap_or(0);
+            self.carry.extend_from_slice(&self.chunk[from..self.pos]);
         }
-        self.buf.extend_from_slice(chunk);
+        self.chunk = if self.pos < self.chunk.len() {
+            let mut joined = self.chunk[self.pos..].to_vec();
+            joined.extend_from_slice(&chunk);
+            Bytes::from(joined)
+        } else {
+            chunk
+        };
+        self.pos = 0;
+    }
+
+    /// [`Splitter::push`] for borrowed bytes (copied).
+    pub fn push_slice(&mut self, chunk: &[u8]) {
+        self.push(Bytes::copy_from_slice(chunk));
     }
 
     /// The next whole object, if the bytes so far hold one.
     pub fn next_object(&mut self) -> Result<Option<Bytes>, SplitError> {
-        while self.pos < self.buf.len() {
-            let b = self.buf[self.pos];
-            self.pos += 1;
-            let Some(start) = self.start else {
-                match b {
-                    b' ' | b'\t' | b'\n' | b'\r' => continue,
-                    b'{' => {
-                        self.start = Some(self.pos - 1);
-                        self.depth = 1;
-                        continue;
-                    }
-                    other => return Err(SplitError::NotAnObject(other)),
-                }
+        if !self.open {
+            let Some(skip) = self.chunk[self.pos..]
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            else {
+                self.pos = self.chunk.len();
+                return Ok(None);
             };
+            self.pos += skip;
+            match self.chunk[self.pos] {
+                b'{' => {
+                    self.start = Some(self.pos);
+                    self.pos += 1;
+                    self.open = true;
+                    self.depth = 1;
+                }
+                other => return Err(SplitError::NotAnObject(other)),
+            }
+        }
+        let closed = self.scan();
+        let from = self.start.unwrap_or(0);
+        let length = self.carry.len() + (self.pos - from);
+        if length > self.limit {
+            return Err(SplitError::TooLong(self.limit));
+        }
+        if !closed {
+            return Ok(None);
+        }
+        self.open = false;
+        self.start = None;
+        let object = if self.carry.is_empty() {
+            self.chunk.slice(from..self.pos)
+        } else {
+            self.carry.extend_from_slice(&self.chunk[..self.pos]);
+            Bytes::from(std::mem::take(&mut self.carry))
+        };
+        Ok(Some(object))
+    }
+
+    /// Follows strings and nesting from `pos` to the end of the open object (true, `pos` just
+    /// past its `}`) or of the chunk (false).
+    fn scan(&mut self) -> bool {
+        let bytes = &self.chunk[..];
+        while self.pos < bytes.len() {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == b'"' {
-                    self.in_string = false;
+                    self.pos += 1;
+                    continue;
                 }
-            } else {
-                match b {
-                    b'"' => self.in_string = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' => {
-                        self.depth -= 1;
-                        if self.depth == 0 {
-                            self.start = None;
-                            return Ok(Some(Bytes::copy_from_slice(&self.buf[start..self.pos])));
+                // A string's content is skipped to its next quote or backslash at once.
+                match memchr::memchr2(b'"', b'\\', &bytes[self.pos..]) {
+                    None => self.pos = bytes.len(),
+                    Some(at) => {
+                        self.pos += at;
+                        if bytes[self.pos] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
                         }
+                        self.pos += 1;
                     }
-                    _ => {}
                 }
+                continue;
             }
-            if self.pos - start > self.limit {
-                return Err(SplitError::TooLong(self.limit));
+            let b = bytes[self.pos];
+            self.pos += 1;
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return true;
+                    }
+                }
+                _ => {}
             }
         }
-        Ok(None)
+        false
     }
 
     /// At the end of the stream: an object left open is an error.
     pub fn finish(&self) -> Result<(), SplitError> {
-        match self.start {
-            Some(_) => Err(SplitError::Unfinished),
-            None => Ok(()),
+        if self.open {
+            Err(SplitError::Unfinished)
+        } else {
+            Ok(())
         }
     }
 }
@@ -136,7 +193,7 @@ mod tests {
         let mut splitter = Splitter::new(1024);
         let mut out = Vec::new();
         for chunk in chunks {
-            splitter.push(chunk.as_bytes());
+            splitter.push_slice(chunk.as_bytes());
             loop {
                 match splitter.next_object() {
                     Ok(Some(object)) => out.push(String::from_utf8(object.to_vec()).unwrap()),
@@ -169,12 +226,50 @@ mod tests {
     }
 
     #[test]
+    fn an_object_may_span_many_chunks() {
+        let body = r#"{"a":"x\\"} {"b":{"c":"\"}"}} {}"#;
+        let whole = split(&[body]);
+        assert_eq!(whole.0.len(), 3);
+        for i in 1..body.len() {
+            for j in i..body.len() {
+                let chunks = [&body[..i], &body[i..j], &body[j..]];
+                assert_eq!(split(&chunks), whole, "cut at {i} and {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_object_within_a_chunk_is_handed_out_without_a_copy() {
+        let chunk = Bytes::from_static(br#"{"a":1} {"b":"2"}"#);
+        let range = chunk.as_ptr_range();
+        let mut splitter = Splitter::new(1024);
+        splitter.push(chunk.clone());
+        let first = splitter.next_object().unwrap().unwrap();
+        let second = splitter.next_object().unwrap().unwrap();
+        assert_eq!((&first[..], &second[..]), (&br#"{"a":1}"#[..], &br#"{"b":"2"}"#[..]));
+        assert!(range.contains(&first.as_ptr()) && range.contains(&second.as_ptr()));
+        assert_eq!(splitter.next_object(), Ok(None));
+    }
+
+    #[test]
+    fn bytes_pushed_before_the_last_were_read_come_first() {
+        let mut splitter = Splitter::new(1024);
+        splitter.push_slice(br#"{"a":1} {"b""#);
+        assert_eq!(splitter.next_object().unwrap().unwrap(), &br#"{"a":1}"#[..]);
+        splitter.push_slice(br#":2} {"c":3}"#);
+        assert_eq!(splitter.next_object().unwrap().unwrap(), &br#"{"b":2}"#[..]);
+        assert_eq!(splitter.next_object().unwrap().unwrap(), &br#"{"c":3}"#[..]);
+        assert_eq!(splitter.next_object(), Ok(None));
+        assert_eq!(splitter.finish(), Ok(()));
+    }
+
+    #[test]
     fn what_is_not_objects_stops_the_stream() {
         assert_eq!(split(&["{} x"]).1, Err(SplitError::NotAnObject(b'x')));
         assert_eq!(split(&["[{}]"]).1, Err(SplitError::NotAnObject(b'[')));
         assert_eq!(split(&["{} {\"a\":"]).1, Err(SplitError::Unfinished));
         let mut splitter = Splitter::new(8);
-        splitter.push(br#"{"a":"0123456789"}"#);
+        splitter.push_slice(br#"{"a":"0123456789"}"#);
         assert_eq!(splitter.next_object(), Err(SplitError::TooLong(8)));
     }
 }

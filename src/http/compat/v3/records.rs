@@ -314,7 +314,7 @@ pub async fn produce(
             .map_err(|_| ApiError::BodyTooLarge { limit })?;
         // A body of known length is read whole first: what cannot be cut into records is
         // refused before any is sent, and a single record gets its own status.
-        let objects = state.count_rejection(objects_of(&bytes, limit))?;
+        let objects = state.count_rejection(objects_of(bytes.clone(), limit))?;
         if let [object] = objects.as_slice() {
             return single(&state, &context, &caller, &target, object).await;
         }
@@ -330,7 +330,7 @@ pub async fn produce(
 }
 
 /// The records of a whole body: at least one, JSON objects one after another.
-fn objects_of(bytes: &[u8], limit: usize) -> Result<Vec<Bytes>, ApiError> {
+fn objects_of(bytes: Bytes, limit: usize) -> Result<Vec<Bytes>, ApiError> {
     let mut splitter = Splitter::new(limit);
     splitter.push(bytes);
     let mut objects = Vec::new();

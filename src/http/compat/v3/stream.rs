@@ -73,7 +73,7 @@ pub(super) fn stream(
                     let mut failed = None;
                     match chunk {
                         Some(Ok(bytes)) => {
-                            splitter.push(&bytes);
+                            splitter.push(bytes);
                             let mut reads = Vec::new();
                             loop {
                                 match splitter.next_object() {
