@@ -246,7 +246,10 @@ mod tests {
         splitter.push(chunk.clone());
         let first = splitter.next_object().unwrap().unwrap();
         let second = splitter.next_object().unwrap().unwrap();
-        assert_eq!((&first[..], &second[..]), (&br#"{"a":1}"#[..], &br#"{"b":"2"}"#[..]));
+        assert_eq!(
+            (&first[..], &second[..]),
+            (&br#"{"a":1}"#[..], &br#"{"b":"2"}"#[..])
+        );
         assert!(range.contains(&first.as_ptr()) && range.contains(&second.as_ptr()));
         assert_eq!(splitter.next_object(), Ok(None));
     }
