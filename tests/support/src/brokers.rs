@@ -217,10 +217,12 @@ pub fn assert_service_headers(record: &Read, mode: &str, send: &str) {
         time::UtcOffset::UTC,
         "timestamp must be UTC: {ts}"
     );
+    // Sent by this run: not ahead of the clock, and not older than a test on a busy machine
+    // can take between sending a record and reading it back.
     let age = time::OffsetDateTime::now_utc() - parsed;
     assert!(
-        age.whole_seconds().abs() < 120,
-        "timestamp {ts} is not recent"
+        age.whole_seconds() > -5 && age.whole_minutes() < 10,
+        "timestamp {ts} is not recent ({age} ago)"
     );
 }
 
