@@ -18,7 +18,8 @@ use crate::schema::{
 /// The key or value of a record, to be written with a schema.
 #[derive(Debug, Clone)]
 pub struct Typed {
-    pub choice: SchemaChoice,
+    /// Boxed: a record is moved a few times before it is written, schema or not.
+    pub choice: Box<SchemaChoice>,
     /// The JSON as given.
     pub data: Box<RawValue>,
 }
@@ -309,7 +310,13 @@ pub fn given_part(
             };
             // The key's text is replaced when it is written with its schema.
             let placeholder = (part == Part::Key).then(String::new);
-            Ok((placeholder, Some(Typed { choice, data })))
+            Ok((
+                placeholder,
+                Some(Typed {
+                    choice: Box::new(choice),
+                    data,
+                }),
+            ))
         }
         None => match raw {
             None => Ok((None, None)),

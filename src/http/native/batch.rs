@@ -82,12 +82,14 @@ pub struct BatchRecord<'a> {
     #[serde(borrow)]
     #[schema(value_type = Option<serde_json::Value>)]
     pub message: Option<&'a RawValue>,
+    // Boxed, as the value's: a record without them is a third of the size, and each record is
+    // moved out of its parser.
     /// The key's schema; default the batch's.
     #[serde(rename(deserialize = "keyschema"))]
-    pub key_schema: Option<SchemaField>,
+    pub key_schema: Option<Box<SchemaField>>,
     /// The message's schema; default the batch's.
     #[serde(rename(deserialize = "valueschema"))]
-    pub value_schema: Option<SchemaField>,
+    pub value_schema: Option<Box<SchemaField>>,
     /// Record headers (not `producer-mode`, `send-mode` or `timestamp`).
     pub headers: Option<BTreeMap<String, String>>,
     /// An explicit partition; by default the key decides.
@@ -122,9 +124,11 @@ pub struct RecordResult {
     pub key_schema: Option<UsedSchema>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_schema: Option<UsedSchema>,
+    // Boxed: most results have none, and a result is moved a few times on its way into the
+    // answer.
     /// Why the record was not written (or not confirmed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<Problem>,
+    pub problem: Option<Box<Problem>>,
 }
 
 /// The answer to a batch.
@@ -198,7 +202,7 @@ pub fn parse_batch(
             .map_err(at)?;
             let (key, key_typed) = given_part(
                 record.key,
-                record.key_schema.as_ref().or(batch.key_schema.as_ref()),
+                record.key_schema.as_deref().or(batch.key_schema.as_ref()),
                 Part::Key,
                 "key",
                 "keySchema",
@@ -206,7 +210,10 @@ pub fn parse_batch(
             .map_err(at)?;
             let (message, value_typed) = given_part(
                 record.message,
-                record.value_schema.as_ref().or(batch.value_schema.as_ref()),
+                record
+                    .value_schema
+                    .as_deref()
+                    .or(batch.value_schema.as_ref()),
                 Part::Value,
                 "message",
                 "valueSchema",
@@ -251,8 +258,10 @@ pub async fn send_batch(
     let (parsed, send) = state.count_rejection(parse_batch(body, &state.limits))?;
     let admission = Admission::new(&state, &caller, &context);
     let mut encoder = Encoder::new(&state);
-    let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
-    let mut accepted = Vec::with_capacity(parsed.len());
+    let total = parsed.len();
+    // The records refused before sending, by index (few, usually none), and those sent.
+    let mut refused: Vec<(usize, RecordResult)> = Vec::new();
+    let mut accepted = Vec::with_capacity(total);
     for (index, entry) in parsed.into_iter().enumerate() {
         let admitted = entry.and_then(|(mut draft, via)| {
             draft.record = admission.admit(draft.record)?;
@@ -270,11 +279,8 @@ pub async fn send_batch(
             Err(error) => Err(error),
         };
         match encoded {
-            Ok(record) => {
-                accepted.push(record);
-                results.push(None);
-            }
-            Err(error) => results.push(Some(failure(&error))),
+            Ok(record) => accepted.push(record),
+            Err(error) => refused.push((index, failure(&error))),
         }
     }
     let outcomes = {
@@ -282,15 +288,22 @@ pub async fn send_batch(
             accepted.iter().map(|(e, m)| (&e.record, *m)).collect();
         state.producers.send_batch(&to_send, send).await
     };
+    // Each result written once, in input order.
     let mut outcomes = accepted.into_iter().zip(outcomes);
-    for slot in results.iter_mut().filter(|r| r.is_none()) {
+    let mut refused = refused.into_iter().peekable();
+    let mut results = Vec::with_capacity(total);
+    for index in 0..total {
+        if let Some((_, result)) = refused.next_if(|(at, _)| *at == index) {
+            results.push(result);
+            continue;
+        }
         let ((encoded, via), outcome) = outcomes.next().expect("one outcome per record sent");
         let Encoded {
             record,
             key: key_schema,
             value: value_schema,
         } = encoded;
-        *slot = Some(match outcome {
+        results.push(match outcome {
             Ok(outcome) => {
                 let answered = Answered::of(outcome, send);
                 let key = record.key_text();
@@ -309,7 +322,6 @@ pub async fn send_batch(
             Err(error) => failure(&ApiError::Send(error)),
         });
     }
-    let results: Vec<RecordResult> = results.into_iter().flatten().collect();
     let failed = results.iter().filter(|r| r.problem.is_some()).count();
     let status = match (failed, send) {
         (0, SendMode::Sync) => StatusCode::OK,
@@ -341,6 +353,6 @@ fn failure(error: &ApiError) -> RecordResult {
         mode: None,
         key_schema: None,
         value_schema: None,
-        problem: Some(problem),
+        problem: Some(Box::new(problem)),
     }
 }

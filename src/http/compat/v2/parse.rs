@@ -252,7 +252,7 @@ fn part(
             Ok((
                 Some(Vec::new()),
                 Some(Typed {
-                    choice: choice.clone(),
+                    choice: Box::new(choice.clone()),
                     data,
                 }),
             ))

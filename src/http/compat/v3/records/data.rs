@@ -55,7 +55,7 @@ impl Read {
                 })?;
             if latest.is_some() {
                 self.typed[i] = Some(Typed {
-                    choice: SchemaChoice {
+                    choice: Box::new(SchemaChoice {
                         format: None,
                         source: Source::Subject {
                             subject: Some(subject),
@@ -63,7 +63,7 @@ impl Read {
                         },
                         strategy: SubjectStrategy::TopicName,
                         message: None,
-                    },
+                    }),
                     data,
                 });
             }
@@ -160,7 +160,10 @@ pub(super) fn data(given: Option<&V3Data>, part: Part, registry: bool) -> Result
             return Ok(Given {
                 bytes: Some(Vec::new()),
                 size: None,
-                typed: Some(Typed { choice, data }),
+                typed: Some(Typed {
+                    choice: Box::new(choice),
+                    data,
+                }),
                 typeless: None,
             });
         }
