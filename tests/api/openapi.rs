@@ -156,7 +156,8 @@ async fn swagger_ui_is_served_from_the_binary_and_at_the_root_outside_production
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn schemathesis_finds_no_server_error_and_no_answer_off_its_schema() {
-    let app = TestApp::spawn().await;
+    // On the generated requests' broker: they write into the topics they list.
+    let app = TestApp::spawn_with(&generated_bootstrap(), &[]).await;
     let text = schemathesis(
         &app.base,
         &[

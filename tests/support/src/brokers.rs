@@ -16,6 +16,12 @@ pub fn noauto_bootstrap() -> String {
     std::env::var("TEST_KAFKA_NOAUTO_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19192".into())
 }
 
+/// A broker for the generated requests alone (schemathesis): they list the topics they find
+/// and write into them, which would add records to the topics other tests count.
+pub fn generated_bootstrap() -> String {
+    std::env::var("TEST_KAFKA_GENERATED_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19992".into())
+}
+
 pub fn unique_topic(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
