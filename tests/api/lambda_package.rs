@@ -9,9 +9,11 @@
 //!
 //! The zip is built in the dev profile into `target/lambda-package` (its own target directory:
 //! it never waits for, nor invalidates, the `target/debug` that the other tests use). The first
-//! build costs about as much as a debug build of the dependencies; later ones only relink. To
-//! test another zip instead (the release one: `cargo lambda build --release --output-format
-//! zip`), set `LAMBDA_PACKAGE_ZIP=target/lambda/kafka-producer/bootstrap.zip`.
+//! build costs about as much as a debug build of the dependencies; later ones only relink. A
+//! whole `scripts/test` run builds that same zip, with the same command as [`package_zip`],
+//! before the tests start, and hands it over in `LAMBDA_PACKAGE_ZIP`: a change to one command
+//! belongs in the other. To test another zip instead (the release one: `cargo lambda build
+//! --release --output-format zip`), set `LAMBDA_PACKAGE_ZIP=target/lambda/kafka-producer/bootstrap.zip`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
