@@ -2,8 +2,9 @@
 //! are read (the records of one chunk of the body together, as a batch: one timer and one
 //! timestamp for them all), each answered on its own line as soon as it is settled, in order,
 //! while later ones may still be arriving (the lines of one chunk's records are written
-//! together). At most [`WINDOW`] records are in flight and [`ANSWERS_BUFFERED`] pieces of
-//! answers wait for the client: a stream of any length flows in bounded memory.
+//! together). At most [`WINDOW`] records (and [`WINDOW_BYTES`] of their text) are in flight and
+//! [`ANSWERS_BUFFERED`] pieces of answers wait for the client: a stream of any length flows in
+//! bounded memory.
 
 use std::convert::Infallible;
 
@@ -26,8 +27,11 @@ use crate::http::state::AppState;
 use crate::kafka::{OutgoingRecord, SendMode, TopicName, Via};
 
 /// Records of one stream sent and not yet answered beyond which no more of the body is read
-/// (one chunk's records may go past it).
-pub const WINDOW: usize = 1024;
+/// (one chunk's records may go past it). The more records in flight, the more share each of the
+/// broker's round trips: BENCHMARKS.md (step 20) has one stream's pace from 1024 to 16384.
+pub const WINDOW: usize = 8192;
+/// The same bound on the records' text (their JSON as read), for streams of large records.
+pub const WINDOW_BYTES: usize = 16 << 20;
 /// Pieces of answers (each the lines of one chunk's records) waiting for the client to read
 /// them, at most: a client that stops reading holds the stream after a few chunks' worth.
 pub const ANSWERS_BUFFERED: usize = 4;
@@ -50,8 +54,9 @@ pub(super) fn stream(
         let mut splitter = Splitter::new(state.limits.max_body_bytes);
         let mut data = body.into_data_stream();
         let mut in_flight = FuturesOrdered::new();
-        // Records sent and not answered yet (each of `in_flight` answers one or more).
-        let mut pending = 0usize;
+        // Records sent and not answered yet (each of `in_flight` answers one or more), and the
+        // bytes of their text.
+        let (mut pending, mut pending_bytes) = (0usize, 0usize);
         let mut reading = true;
         // Once the client has gone: the answers it will never read, and how many of them said
         // "written" (a record on the topic that the client cannot know of).
@@ -62,6 +67,7 @@ pub(super) fn stream(
                 Some(settled) = in_flight.next(), if !in_flight.is_empty() => {
                     let settled: Answers = settled;
                     pending -= settled.lines;
+                    pending_bytes -= settled.read_bytes;
                     if unread.lines > 0 || answers.send(settled.text.clone()).await.is_err() {
                         // The client went away: what is in flight still settles, and is
                         // counted here and in the metrics.
@@ -69,15 +75,17 @@ pub(super) fn stream(
                         unread.count(&settled);
                     }
                 }
-                chunk = data.next(), if reading && pending < WINDOW => {
+                chunk = data.next(), if reading && pending < WINDOW && pending_bytes < WINDOW_BYTES => {
                     let mut failed = None;
                     match chunk {
                         Some(Ok(bytes)) => {
                             splitter.push(bytes);
                             let mut reads = Vec::new();
+                            let mut read_bytes = 0;
                             loop {
                                 match splitter.next_object() {
                                     Ok(Some(object)) => {
+                                        read_bytes += object.len();
                                         reads.push(read_admitted(&state, &admission, &mut encoder, &object, &target.topic).await);
                                     }
                                     Ok(None) => break,
@@ -89,7 +97,8 @@ pub(super) fn stream(
                             }
                             if !reads.is_empty() {
                                 pending += reads.len();
-                                in_flight.push_back(Either::Right(send_all(&state, &target, reads)));
+                                pending_bytes += read_bytes;
+                                in_flight.push_back(Either::Right(send_all(&state, &target, reads, read_bytes)));
                             }
                         }
                         Some(Err(error)) => failed = Some(format!("the body could not be read: {error}")),
@@ -130,6 +139,8 @@ pub(super) fn stream(
 /// as one piece.
 struct Answers {
     lines: usize,
+    /// The bytes of the records' text these lines answer.
+    read_bytes: usize,
     text: Bytes,
 }
 
@@ -139,6 +150,7 @@ impl Answers {
         target.write_line(&mut text, answer);
         Answers {
             lines: 1,
+            read_bytes: 0,
             text: text.into(),
         }
     }
@@ -150,6 +162,7 @@ async fn send_all(
     state: &AppState,
     target: &Target,
     reads: Vec<Result<Read, ApiError>>,
+    read_bytes: usize,
 ) -> Answers {
     let outcomes = {
         let to_send: Vec<(&OutgoingRecord, Via)> = reads
@@ -178,6 +191,7 @@ async fn send_all(
     }
     Answers {
         lines,
+        read_bytes,
         text: text.into(),
     }
 }
