@@ -6,7 +6,7 @@
 //! (a value of `SIZE` x's, 100 by default; keys k0…k999 as in the batch bodies), written for
 //! `SECONDS`, while the answer lines (one per record, in order, as each settles) are read as they
 //! come. At most `AHEAD` records are written and not yet answered, so that the client never floods
-//! memory; the service holds its own window (8192 records in flight). Prints one JSON line:
+//! memory; the service holds its own window (4096 records in flight). Prints one JSON line:
 //! records acknowledged (`error_code` 200), the others, those never answered, records written,
 //! the seconds from the first byte to the last answer, and records acknowledged per second. For
 //! `bench/run`, where the records/s of the streaming mode matters.

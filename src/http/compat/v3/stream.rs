@@ -28,8 +28,9 @@ use crate::kafka::{OutgoingRecord, SendMode, TopicName, Via};
 
 /// Records of one stream sent and not yet answered beyond which no more of the body is read
 /// (one chunk's records may go past it). The more records in flight, the more share each of the
-/// broker's round trips: BENCHMARKS.md (step 20) has one stream's pace from 1024 to 16384.
-pub const WINDOW: usize = 8192;
+/// broker's round trips, and the more memory the stream holds: BENCHMARKS.md (step 20) has one
+/// stream's pace and peak memory from 1024 to 16384.
+pub const WINDOW: usize = 4096;
 /// The same bound on the records' text (their JSON as read), for streams of large records.
 pub const WINDOW_BYTES: usize = 16 << 20;
 /// Pieces of answers (each the lines of one chunk's records) waiting for the client to read
